@@ -1,0 +1,1 @@
+"""Request and response translation: declarations (spec), compiled plans (plan), named rewrites."""
