@@ -1,0 +1,86 @@
+"""v5's error responses (v5-api.md §5.4), raised as exceptions and rendered by the app middleware."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status plus the exact JSON body v5 would send."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"{status}: {body}")
+        self.status = status
+        self.body = body
+
+
+def message(status: int, text: str) -> ApiError:
+    return ApiError(status, {"message": text})
+
+
+def model_not_found(model: str) -> ApiError:
+    # Laravel's ModelNotFoundException text; v5 answers it with 400 for JSON clients.
+    return message(400, f"No query results for model [App\\Models\\{model}].")
+
+
+def numeric_path_id(value: str) -> ApiError:
+    return message(400, f"Record with value {value} not found")
+
+
+def invalid_token() -> ApiError:
+    return ApiError(403, {"message": "Invalid token", "errors": {}})
+
+
+def route_not_found() -> ApiError:
+    return message(404, "404 | Nothing to see here!")
+
+
+def method_not_supported() -> ApiError:
+    return message(404, "Method not supported for this route")
+
+
+def record_deleted() -> ApiError:
+    return message(400, "Record is deleted and cannot be edited. Restore the record to enable editing")
+
+
+class ValidationErrors:
+    """Collects Laravel-style validation messages and raises them as one 422."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, attribute: str, text: str) -> None:
+        self.errors.setdefault(attribute, []).append(text)
+
+    # Laravel shows attributes with underscores replaced by spaces.
+    @staticmethod
+    def label(attribute: str) -> str:
+        return attribute.replace("_", " ")
+
+    def required(self, attribute: str) -> None:
+        self.add(attribute, f"The {self.label(attribute)} field is required.")
+
+    def invalid(self, attribute: str) -> None:
+        self.add(attribute, f"The selected {self.label(attribute)} is invalid.")
+
+    def taken(self, attribute: str) -> None:
+        self.add(attribute, f"The {self.label(attribute)} has already been taken.")
+
+    def not_email(self, attribute: str) -> None:
+        self.add(attribute, f"The {self.label(attribute)} field must be a valid email address.")
+
+    def not_number(self, attribute: str) -> None:
+        self.add(attribute, f"The {self.label(attribute)} field must be a number.")
+
+    def not_date(self, attribute: str) -> None:
+        self.add(attribute, f"The {self.label(attribute)} field must be a valid date.")
+
+    def not_url(self, attribute: str) -> None:
+        self.add(attribute, f"The {self.label(attribute)} field must be a valid URL.")
+
+    def not_array(self, attribute: str) -> None:
+        self.add(attribute, f"The {self.label(attribute)} field must be an array.")
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ApiError(422, {"message": "The given data was invalid.", "errors": self.errors})
