@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import mimetypes
 import warnings
 from typing import Any, Awaitable, Callable
 
@@ -27,8 +26,6 @@ MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # v5 allows 100,000 KB per document
 
 UPLOADABLE = ("clients", "invoices", "quotes", "credits", "recurring_invoices", "payments", "products",
               "projects", "tasks", "expenses", "vendors")
-# Form fields v5's Upload*Request accepts files under.
-UPLOAD_FIELDS = ("documents[]", "documents", "file[]", "file")
 
 # Bulk actions each controller validates with an `in:` rule; others accept any string.
 BULK_ACTIONS: dict[str, tuple[str, ...]] = {
@@ -298,7 +295,8 @@ async def document_action(request: web.Request) -> web.StreamResponse:
         return await pdf_download(request, entity, record)
     elif action in ("email", "send_email"):
         operations.email(store, kind, record)
-        return json_response({"message": "email sent" if kind == "invoices" else "Successfully sent message"})
+        # The wording differs per controller: QuoteController answers with texts.sent_message.
+        return json_response({"message": "Successfully sent message" if kind == "quotes" else "email sent"})
     elif action == "mark_paid" and kind in ("invoices", "credits"):
         billing.mark_paid(store, kind, record, store.owner_user_key)
     elif action == "cancel" and kind == "invoices":
@@ -327,7 +325,7 @@ async def pdf_download(request: web.Request, entity: Entity, record: Record) -> 
     ]
     size = max(0, billing.to_float(request.query.get("pdf_size", 0)))
     data = build_pdf(lines, pad_to=int(size))
-    filename = f"{record.get('number') or store.encode(record['id'])}.pdf"
+    filename = f"{entity.model}_{record.get('number') or store.encode(record['id'])}.pdf"  # getFileName()
     return await stream_bytes(request, data, "application/pdf", filename)
 
 
@@ -343,25 +341,36 @@ async def upload_documents(request: web.Request) -> web.Response:
     if request.method == "POST" and str(form.get("_method", "")).upper() != "PUT":
         raise method_not_supported()  # the route is PUT; only Laravel method spoofing reaches it by POST
     record = operations.find_by_path_id(store, entity, request.match_info["id"])
-    files = [value for name in UPLOAD_FIELDS for value in form.getall(name, []) if isinstance(value, web.FileField)]
+    files = uploaded_files(form)
     errors = ValidationErrors()
-    for index, upload in enumerate(files):
+    for attribute, upload in files:
         if operations.document_type(upload.filename or "") not in operations.ALLOWED_DOCUMENT_TYPES:
-            errors.add(f"documents.{index}",
-                       f"The documents.{index} field must be a file of type: {', '.join(operations.ALLOWED_DOCUMENT_TYPES)}.")
+            allowed = ", ".join(operations.ALLOWED_DOCUMENT_TYPES)
+            errors.add(attribute, f"The {attribute} field must be a file of type: {allowed}.")
     errors.raise_if_any()
     is_public = str(form.get("is_public", "true")).lower() not in ("0", "false")
-    for upload in files:
+    for _, upload in files:
         operations.attach_document(store, entity.name, record, upload.filename or "document", upload.file.read(), is_public)
     return item(request, entity, record)
+
+
+def uploaded_files(form: Any) -> list[tuple[str, web.FileField]]:
+    """(validation attribute, file) pairs: `documents[]` files validate as documents.N, `documents` as documents."""
+    files: list[tuple[str, web.FileField]] = []
+    for base in ("documents", "file"):
+        as_array = [v for v in form.getall(f"{base}[]", []) if isinstance(v, web.FileField)]
+        single = [v for v in form.getall(base, []) if isinstance(v, web.FileField)]
+        files += [(f"{base}.{index}", upload) for index, upload in enumerate(as_array)]
+        files += [(base if len(single) == 1 else f"{base}.{index}", upload) for index, upload in enumerate(single)]
+    return files
 
 
 async def download_document(request: web.Request) -> web.StreamResponse:
     store = store_of(request)
     document = operations.find_by_path_id(store, ENTITIES["documents"], request.match_info["id"])
-    content_type = mimetypes.guess_type(document["name"])[0] or "application/octet-stream"
-    inline = request.query.get("inline") == "true"
-    return await stream_bytes(request, document["content"], content_type, document["name"], inline=inline)
+    # v5 streams documents without a Content-Type, so the framework default (text/html) goes out; and
+    # streamDownload() overwrites the `inline` disposition DocumentController asks for with `attachment`.
+    return await stream_bytes(request, document["content"], "text/html; charset=UTF-8", document["name"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -364,7 +364,7 @@ TASK_FIELDS: dict[str, Any] = {
 }
 
 TASK_STATUS_FIELDS: dict[str, Any] = {
-    "id": "", "name": "", "color": "#fff", "is_deleted": False, "status_order": 0, **timestamps(),
+    "id": "", "name": "", "color": "#fff", "is_deleted": False, **timestamps(), "status_order": 0,
 }
 
 PROJECT_FIELDS: dict[str, Any] = {

@@ -298,15 +298,21 @@ def validate_webhook(store: SandboxStore, payload: dict, existing: Record | None
         errors.not_url("target_url")
     if existing is None and payload.get("event_id") in (None, ""):
         errors.required("event_id")
-    rest_method = payload.get("rest_method")
-    if rest_method is not None and str(rest_method).lower() not in ("post", "put"):
-        errors.invalid("rest_method")
+    if "rest_method" in payload and payload["rest_method"] not in ("post", "put"):
+        errors.invalid("rest_method")  # `in:post,put` is case-sensitive
     errors.raise_if_any()
-    if payload.get("event_id") not in (None, "") and str(payload["event_id"]) not in VALID_WEBHOOK_EVENTS:
+    if payload.get("event_id") not in (None, "") and not is_valid_webhook_event(payload["event_id"]):
         raise ApiError(400, "Invalid event")  # v5 answers this one with a bare JSON string
 
 
-VALID_WEBHOOK_EVENTS = frozenset(str(n) for n in range(1, 65))
+def is_valid_webhook_event(event_id: object) -> bool:
+    """Webhook::$valid_events holds ids 1-64; PHP's in_array compares numeric strings as numbers."""
+    if isinstance(event_id, bool) or not isinstance(event_id, (int, float, str)):
+        return False
+    if isinstance(event_id, str) and not PHP_NUMERIC.match(event_id):
+        return False
+    number = float(event_id)
+    return number.is_integer() and 1 <= number <= 64
 
 Validator = Callable[[SandboxStore, dict, "Record | None", ValidationErrors], None]
 VALIDATORS: dict[str, Validator] = {
@@ -422,7 +428,6 @@ def create(store: SandboxStore, kind: str, payload: dict) -> Record:
     if kind == "webhooks":
         record["company_id"] = store.company.get("id")
         record["event_id"] = str(payload["event_id"])
-        record["rest_method"] = str(record["rest_method"]).lower()
     if "number" in entity.fields and not record.get("number") and kind not in ("tax_rates",):
         record["number"] = billing.next_number(store, kind)
     if kind in INVOICE_LIKE or kind == "payments" or kind == "expenses":

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import quote
+
 from aiohttp import web
 
 CHUNK_SIZE = 64 * 1024
@@ -58,12 +61,27 @@ def comment_padding(length: int) -> bytes:
     return b"".join(lines)
 
 
-async def stream_bytes(request: web.Request, data: bytes, content_type: str, filename: str,
-                       inline: bool = False) -> web.StreamResponse:
-    disposition = "inline" if inline else "attachment"
+TOKEN_FILENAME = re.compile(r"^[a-z0-9!#$%&'*.^_`|~-]+$", re.IGNORECASE)
+
+
+def attachment_disposition(filename: str) -> str:
+    """Laravel's streamDownload header (Symfony makeDisposition): the name is quoted only when needed."""
+    fallback = filename.encode("ascii", "ignore").decode() or "download"
+    if TOKEN_FILENAME.match(fallback):
+        header = f"attachment; filename={fallback}"
+    else:
+        escaped = fallback.replace("\\", "\\\\").replace('"', '\\"')
+        header = f'attachment; filename="{escaped}"'
+    if fallback != filename:
+        header += f"; filename*=utf-8''{quote(filename, safe='')}"
+    return header
+
+
+async def stream_bytes(request: web.Request, data: bytes, content_type: str, filename: str) -> web.StreamResponse:
+    """Streams `data` in chunks, as v5's response()->streamDownload() does."""
     response = web.StreamResponse(headers={
         "Content-Type": content_type,
-        "Content-Disposition": f'{disposition}; filename="{filename}"',
+        "Content-Disposition": attachment_disposition(filename),
     })
     response.content_length = len(data)
     await response.prepare(request)
