@@ -8,6 +8,8 @@ from ninja_bridge.ids.codec import HashidCodec
 from ninja_bridge.sandbox import SANDBOX_TOKEN, SandboxStore, create_app
 
 CODEC = HashidCodec("")
+JSON_CLIENT = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
+AUTH = {"X-API-TOKEN": SANDBOX_TOKEN, **JSON_CLIENT}
 
 
 def first_key(store: SandboxStore, kind: str) -> int:
@@ -28,7 +30,7 @@ async def test_token_is_64_chars_and_required(anonymous):
 
 async def test_custom_token(aiohttp_client):
     app = create_app(token="t" * 64, seed=False)
-    client = await aiohttp_client(app)
+    client = await aiohttp_client(app, headers=JSON_CLIENT)
     assert (await client.get("/api/v1/clients", headers={"X-API-TOKEN": SANDBOX_TOKEN})).status == 403
     response = await client.get("/api/v1/clients", headers={"X-API-TOKEN": "t" * 64})
     assert response.status == 200
@@ -45,6 +47,25 @@ async def test_unknown_route_and_wrong_method_are_404_before_auth(anonymous, cli
     response = await anonymous.delete("/api/v1/clients")
     assert response.status == 404
     assert await response.json() == {"message": "Method not supported for this route"}
+
+
+async def test_errors_are_json_only_for_clients_that_expect_json(browser):
+    """Without X-Requested-With (or a JSON Accept) v5 falls back to Laravel's HTML pages and redirects."""
+    not_found = await browser.get("/api/v1/clients/123")
+    assert not_found.status == 404 and not_found.content_type == "text/html"
+    invalid = await browser.post("/api/v1/invoices", json={}, allow_redirects=False)
+    assert invalid.status == 302 and invalid.headers["Location"].endswith("/")
+    wrong_method = await browser.delete("/api/v1/clients")
+    assert wrong_method.status == 405 and wrong_method.content_type == "text/html"
+    bad_include = await browser.get("/api/v1/invoices?include=invoice_items")
+    assert bad_include.status == 500 and bad_include.content_type == "text/html"
+    # token errors, the fallback route and successful answers are JSON for everyone
+    assert (await browser.get("/api/v1/nowhere")).content_type == "application/json"
+    assert (await browser.get("/api/v1/clients", headers={"X-API-TOKEN": "x"})).status == 403
+    assert (await browser.get("/api/v1/clients")).content_type == "application/json"
+    # a JSON Accept header alone is enough
+    json_accept = await browser.get("/api/v1/clients/123", headers={"Accept": "application/json"})
+    assert json_accept.status == 400
 
 
 async def test_ids_are_hashed_with_realistic_keys(client, store):
@@ -65,7 +86,7 @@ async def test_ids_are_hashed_with_realistic_keys(client, store):
 
 async def test_hash_salt_changes_ids(aiohttp_client):
     app = create_app(hash_salt="pepper", seed=True)
-    client = await aiohttp_client(app, headers={"X-API-TOKEN": SANDBOX_TOKEN})
+    client = await aiohttp_client(app, headers=AUTH)
     body = await (await client.get("/api/v1/clients")).json()
     hashed = body["data"][0]["id"]
     assert HashidCodec("pepper").decode(hashed) == 101
@@ -183,7 +204,7 @@ async def test_server_errors_are_json(aiohttp_client, app):
         raise RuntimeError("boom")
 
     app["store"].events.append(broken_listener)
-    client = await aiohttp_client(app, headers={"X-API-TOKEN": SANDBOX_TOKEN})
+    client = await aiohttp_client(app, headers=AUTH)
     response = await client.post("/api/v1/tax_rates", json={"name": "Eco", "rate": 2})
     assert response.status == 500
     assert await response.json() == {"message": "Server Error"}

@@ -12,7 +12,8 @@ from aiohttp import web
 from ninja_bridge.sandbox import account, billing, operations
 from ninja_bridge.sandbox.entities import ENTITIES, ROUTED_ENTITIES, Entity, parse_includes, render
 from ninja_bridge.sandbox.errors import (
-    ApiError, ValidationErrors, invalid_token, message, method_not_supported, route_not_found,
+    HTML_METHOD_NOT_ALLOWED, HTML_NOT_FOUND, REDIRECT_BACK, ApiError, ValidationErrors, invalid_include,
+    invalid_token, message, method_not_supported, route_not_found, server_error,
 )
 from ninja_bridge.sandbox.listing import paginate, select
 from ninja_bridge.sandbox.pdf import build_pdf, stream_bytes
@@ -88,7 +89,7 @@ def list_response(request: web.Request, entity: Entity, rows: list[Record]) -> w
     includes = parse_includes(request.query.get("include"))
     for name in includes:
         if name not in entity.valid_relations:
-            raise message(400, f"Relation `{name}` is not a valid include.")
+            raise invalid_include(name)
     page_rows, meta = paginate(request, rows)
     store = store_of(request)
     return json_response({"data": [render(store, entity, row, includes) for row in page_rows], "meta": meta})
@@ -106,22 +107,47 @@ def refuse_writes_to(entity: Entity) -> None:
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure leaves as v5's JSON error shape; nothing escapes as an HTML page."""
+    """Every failure leaves as v5 would send it; nothing escapes as a Python traceback."""
     try:
         return await handler(request)
     except ApiError as error:
-        return json_response(error.body, error.status)
+        return error_response(request, error)
     except web.HTTPMethodNotAllowed:
-        return json_response(method_not_supported().body, 404)
+        return error_response(request, method_not_supported())
     except web.HTTPNotFound:
-        return json_response(route_not_found().body, 404)
+        return json_response(route_not_found().body, 404)  # v5's fallback route answers JSON to anyone
     except web.HTTPException as error:
         if error.status < 400:
             raise
         return json_response({"message": error.reason}, error.status)
     except Exception:
         log.exception("sandbox handler failed: %s %s", request.method, request.path)
-        return json_response({"message": "Server Error"}, 500)
+        return error_response(request, server_error())
+
+
+def expects_json(request: web.Request) -> bool:
+    """Laravel's Request::expectsJson(): an XHR accepting anything, or a JSON Accept header."""
+    accept = request.headers.get("Accept", "")
+    first_type = accept.split(",")[0].strip()
+    wants_json = "/json" in first_type or "+json" in first_type
+    accepts_anything = not accept.strip() or "*/*" in accept or accept.strip() == "*"
+    is_ajax = request.headers.get("X-Requested-With") == "XMLHttpRequest"
+    return (is_ajax and accepts_anything) or wants_json
+
+
+def error_response(request: web.Request, error: ApiError) -> web.Response:
+    if error.without_json is None or expects_json(request):
+        return json_response(error.body, error.status)
+    if error.without_json == REDIRECT_BACK:
+        # A failed FormRequest redirects "back": to the Referer, else the application root.
+        back = request.headers.get("Referer") or f"{request.scheme}://{request.host}/"
+        return web.Response(status=302, headers={"Location": back}, content_type="text/html",
+                            text=f'<meta http-equiv="refresh" content="0;url={back}" />Redirecting to {back}.')
+    status, title = {HTML_NOT_FOUND: (404, "Not Found"), HTML_METHOD_NOT_ALLOWED: (405, "Method Not Allowed")}.get(
+        error.without_json, (500, "Server Error"))
+    return web.Response(status=status, content_type="text/html",
+                        text=f"<!DOCTYPE html><html><head><title>{title}</title></head>"
+                             f"<body><div>{status} | {title}</div></body></html>")
 
 
 @web.middleware

@@ -6,12 +6,26 @@ from typing import Any
 
 
 class ApiError(Exception):
-    """An error answer: HTTP status plus the exact JSON body v5 would send."""
+    """An error answer: HTTP status plus the exact JSON body v5 would send.
 
-    def __init__(self, status: int, body: Any) -> None:
+    `without_json` says what Laravel does instead when the request does not "expect JSON"
+    (no `X-Requested-With: XMLHttpRequest`, no JSON Accept): v5's Handler only renders its JSON
+    shapes for such requests and otherwise falls back to the framework's HTML pages and redirects.
+    None means the JSON answer goes out regardless.
+    """
+
+    def __init__(self, status: int, body: Any, without_json: str | None = None) -> None:
         super().__init__(f"{status}: {body}")
         self.status = status
         self.body = body
+        self.without_json = without_json
+
+
+# Values of ApiError.without_json
+HTML_NOT_FOUND = "html_404"
+HTML_METHOD_NOT_ALLOWED = "html_405"
+HTML_SERVER_ERROR = "html_500"
+REDIRECT_BACK = "redirect_back"
 
 
 def message(status: int, text: str) -> ApiError:
@@ -20,11 +34,16 @@ def message(status: int, text: str) -> ApiError:
 
 def model_not_found(model: str) -> ApiError:
     # Laravel's ModelNotFoundException text; v5 answers it with 400 for JSON clients.
-    return message(400, f"No query results for model [App\\Models\\{model}].")
+    return ApiError(400, {"message": f"No query results for model [App\\Models\\{model}]."}, HTML_NOT_FOUND)
 
 
 def numeric_path_id(value: str) -> ApiError:
-    return message(400, f"Record with value {value} not found")
+    return ApiError(400, {"message": f"Record with value {value} not found"}, HTML_NOT_FOUND)
+
+
+def invalid_include(relation: str) -> ApiError:
+    # An Eloquent RelationNotFoundException: a plain 500 page unless the client expects JSON.
+    return ApiError(400, {"message": f"Relation `{relation}` is not a valid include."}, HTML_SERVER_ERROR)
 
 
 def invalid_token() -> ApiError:
@@ -36,7 +55,11 @@ def route_not_found() -> ApiError:
 
 
 def method_not_supported() -> ApiError:
-    return message(404, "Method not supported for this route")
+    return ApiError(404, {"message": "Method not supported for this route"}, HTML_METHOD_NOT_ALLOWED)
+
+
+def server_error() -> ApiError:
+    return ApiError(500, {"message": "Server Error"}, HTML_SERVER_ERROR)
 
 
 def record_deleted() -> ApiError:
@@ -83,4 +106,4 @@ class ValidationErrors:
 
     def raise_if_any(self) -> None:
         if self.errors:
-            raise ApiError(422, {"message": "The given data was invalid.", "errors": self.errors})
+            raise ApiError(422, {"message": "The given data was invalid.", "errors": self.errors}, REDIRECT_BACK)
