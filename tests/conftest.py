@@ -31,3 +31,45 @@ def plans(mappings, ids):
     plans = PlanSet(mappings, ids, COMPUTED)
     plans.compile_all()
     return plans
+
+
+# -- end to end: a v4 client -> the proxy -> the sandbox, all over real loopback sockets -------
+
+from ninja_bridge.app import create_app  # noqa: E402
+from ninja_bridge.config import load_settings  # noqa: E402
+from ninja_bridge.sandbox import SANDBOX_TOKEN  # noqa: E402
+from ninja_bridge.sandbox import create_app as create_sandbox  # noqa: E402
+
+V4_AUTH = {"X-Ninja-Token": SANDBOX_TOKEN}
+
+
+@pytest.fixture
+def sandbox_app():
+    return create_sandbox(token=SANDBOX_TOKEN, hash_salt="", seed=True)
+
+
+@pytest.fixture
+def sandbox_store(sandbox_app):
+    return sandbox_app["store"]
+
+
+@pytest.fixture
+async def sandbox_server(aiohttp_server, sandbox_app):
+    return await aiohttp_server(sandbox_app, host="127.0.0.1")
+
+
+@pytest.fixture
+def proxy_settings(sandbox_server):
+    upstream = str(sandbox_server.make_url("")).rstrip("/")
+    return load_settings(upstream=upstream, upstream_total_timeout=10, upstream_read_timeout=5)
+
+
+@pytest.fixture
+async def proxy(aiohttp_client, proxy_settings):
+    """A client of the proxy that sends the v4 token on every request."""
+    return await aiohttp_client(create_app(proxy_settings), headers=V4_AUTH)
+
+
+@pytest.fixture
+async def anonymous_proxy(aiohttp_client, proxy_settings):
+    return await aiohttp_client(create_app(proxy_settings))

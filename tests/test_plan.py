@@ -116,8 +116,9 @@ def _values(ftype):
         "str_or_null": st.text(max_size=12),
         "timestamp": st.integers(1, 2**31 - 1),
         "timestamp_int": st.integers(0, 2**31 - 1),
+        "datetime_str": st.sampled_from(["", "2024-01-02 03:04:05"]),
         "raw": st.text(max_size=5),
-    }.get(ftype)
+    }[ftype]
 
 
 def v4_bodies(mappings, ids, codec, entity_name):

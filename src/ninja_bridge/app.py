@@ -23,20 +23,28 @@ from .upstream import Upstream
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+SETTINGS = web.AppKey("settings", Settings)
+UPSTREAM = web.AppKey("upstream", Upstream)
+PLANS = web.AppKey("plans", PlanSet)
+IDS = web.AppKey("ids", object)
+REQUEST_ID = web.RequestKey("request_id", str)
+V5_ROUTE = web.RequestKey("v5_route", str)
+ERROR_KIND = web.RequestKey("error_kind", str)
+
 
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request id, v4 error shapes for everything that goes wrong, one access log line."""
     request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     started = time.perf_counter()
     try:
         response = await handler(request)
     except errors.V4Error as exc:
         response = json_response(exc.status, exc.body)
-        request["error_kind"] = exc.kind
+        request[ERROR_KIND] = exc.kind
     except web.HTTPRequestEntityTooLarge:
-        response = json_response(*_as_pair(errors.payload_too_large(request.app["settings"].max_body_size)))
+        response = json_response(*_as_pair(errors.payload_too_large(request.app[SETTINGS].max_body_size)))
     except web.HTTPNotFound:
         response = json_response(*_as_pair(errors.route_not_found()))
     except web.HTTPMethodNotAllowed:
@@ -53,7 +61,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         request_id=request_id,
         method=request.method,
         v4_route=route.canonical if route is not None else request.path,
-        v5_route=request.get("v5_route", ""),
+        v5_route=request.get(V5_ROUTE, ""),
         status=response.status,
         duration_ms=round((time.perf_counter() - started) * 1000, 2),
     )
@@ -84,10 +92,10 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     upstream = Upstream(settings)
 
     app = web.Application(client_max_size=settings.max_body_size, middlewares=[request_context])
-    app["settings"] = settings
-    app["upstream"] = upstream
-    app["plans"] = plans
-    app["ids"] = ids
+    app[SETTINGS] = settings
+    app[UPSTREAM] = upstream
+    app[PLANS] = plans
+    app[IDS] = ids
 
     async def start(app: web.Application) -> None:
         await upstream.start()
@@ -117,7 +125,7 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
             try:
                 return await getattr(resource, operation)(exchange)
             finally:
-                request["v5_route"] = exchange.v5_route
+                request[V5_ROUTE] = exchange.v5_route
 
         return handle
 

@@ -231,7 +231,7 @@ async def read_json_body(request: web.Request) -> dict:
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise errors.payload_too_large(request.app["settings"].max_body_size) from exc
+        raise errors.payload_too_large(request.client_max_size) from exc
     if not raw.strip():
         return {}
     try:

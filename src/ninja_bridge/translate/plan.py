@@ -8,6 +8,7 @@ plus the reverse field lookup used for validation errors. No I/O happens here.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -90,8 +91,16 @@ def _number(value: Any) -> int | float:
 
 TYPE_DEFAULTS: dict[str, Any] = {
     "int": 0, "int_or_null": None, "float": 0, "bool": False, "str": "", "str_or_null": None,
-    "timestamp": None, "timestamp_int": 0, "json_string": "null", "raw": None,
+    "timestamp": None, "timestamp_int": 0, "json_string": "null", "datetime_str": "", "raw": None,
 }
+
+
+def _datetime_str(value: Any) -> str:
+    """v5 sends unix seconds (0 for never); v4 sent a MySQL datetime string ('' for never)."""
+    if isinstance(value, str) and not value.isdigit():
+        return value
+    seconds = int(value or 0)
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if seconds else ""
 
 
 def _cast(ftype: str) -> Callable[[Any], Any]:
@@ -108,6 +117,7 @@ def _cast(ftype: str) -> Callable[[Any], Any]:
         "timestamp": lambda v: int(v) or None,
         "timestamp_int": lambda v: int(v or 0),
         "json_string": lambda v: v if isinstance(v, str) else json.dumps(v),
+        "datetime_str": _datetime_str,
         "raw": lambda v: v,
     }
     return casts[ftype]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 Operation = Literal["list", "show", "create", "update", "delete"]
 FieldType = Literal[
     "int", "int_or_null", "float", "bool", "str", "str_or_null", "timestamp", "timestamp_int",
-    "json_string", "raw",
+    "json_string", "datetime_str", "raw",
 ]
 
 
