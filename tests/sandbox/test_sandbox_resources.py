@@ -327,3 +327,49 @@ async def test_model_events_are_emitted(client, store):
     await client.post("/api/v1/tax_rates/bulk", json={"action": "restore", "ids": [created["id"]]})
     await client.delete(f"/api/v1/tax_rates/{created['id']}")
     assert seen == [(e, "tax_rates", key) for e in ("create", "update", "archive", "restore", "delete")]
+
+
+async def test_client_status_balance_and_case_insensitive_filters(client, store):
+    unpaid = await data(await client.get("/api/v1/invoices?client_status=unpaid"))
+    assert [i["number"] for i in unpaid] == ["0002", "0003", "0006", "0008"]
+    drafts_and_paid = await data(await client.get("/api/v1/invoices?client_status=draft,paid"))
+    assert [i["number"] for i in drafts_and_paid] == ["0001", "0004", "0005", "0007"]
+    overdue = await data(await client.get("/api/v1/invoices?client_status=overdue"))
+    assert [i["number"] for i in overdue] == ["0002", "0003", "0006", "0008"]  # all due in 2024
+    everything = await data(await client.get("/api/v1/invoices?client_status=all"))
+    assert len(everything) == 8
+    owing = await data(await client.get("/api/v1/clients?balance=900:gt"))
+    assert [c["name"] for c in owing] == ["Blue Harbor Consulting", "Summit Outdoor Gear"]
+    assert [p["product_key"] for p in await data(await client.get("/api/v1/products?product_key=logo"))] == ["LOGO"]
+    by_email = await data(await client.get("/api/v1/clients?email=Maria.Anders@Northwind.example"))
+    assert [c["name"] for c in by_email] == ["Northwind Traders"]
+    completed = await data(await client.get("/api/v1/payments?client_status=completed"))
+    assert len(completed) == 3
+
+
+async def test_invitations_follow_the_sent_list(client, store):
+    northwind = client_key(store, "Northwind Traders")
+    maria, thomas = store.table("client_contacts").where(client_id=northwind)
+    invoice = await data(await client.post("/api/v1/invoices", json={
+        "client_id": H(northwind), "invitations": [{"client_contact_id": H(thomas["id"])}],
+    }))
+    assert [CODEC.decode(i["client_contact_id"]) for i in invoice["invitations"]] == [thomas["id"]]
+    kept = invoice["invitations"][0]
+    updated = await data(await client.put(f"/api/v1/invoices/{invoice['id']}", json={
+        "invitations": [{"key": kept["key"], "client_contact_id": kept["client_contact_id"]},
+                        {"client_contact_id": H(maria["id"])}],
+    }))
+    assert [i["id"] for i in updated["invitations"]][0] == kept["id"]
+    assert [CODEC.decode(i["client_contact_id"]) for i in updated["invitations"]] == [thomas["id"], maria["id"]]
+    response = await client.put(f"/api/v1/invoices/{invoice['id']}", json={"invitations": [{"key": "x"}]})
+    assert (await response.json())["errors"] == {
+        "invitations.0.client_contact_id": ["The invitations.0.client contact id field is required."],
+    }
+
+
+async def test_clone_actions_answer_unsaved_copies(client):
+    clone = await data(await client.get(f"/api/v1/invoices/{H(201)}/clone_to_quote"))
+    assert clone["id"] == "" and clone["number"] == "" and clone["entity_type"] == "quote"
+    assert clone["amount"] == 1420.0 and clone["status_id"] == "1" and clone["invitations"] == []
+    history = await client.get(f"/api/v1/invoices/{H(201)}/history")
+    assert history.status == 200 and await history.read() == b""

@@ -42,6 +42,8 @@ BULK_ACTIONS: dict[str, tuple[str, ...]] = {
                            "send_now", "set_payment_link"),
 }
 DOCUMENT_ACTIONS = ("invoices", "quotes", "credits")
+# clone_* actions answer an unsaved copy (no id, no number) of the target type.
+CLONE_TARGETS = {"clone_to_invoice": "invoices", "clone_to_quote": "quotes", "clone_to_credit": "credits"}
 EMAIL_ENTITIES = {"invoice": "invoices", "quote": "quotes", "credit": "credits",
                   "recurring_invoice": "recurring_invoices", "payment": "payments"}
 
@@ -333,6 +335,11 @@ async def document_action(request: web.Request) -> web.StreamResponse:
     elif action in ("convert", "convert_to_invoice") and kind == "quotes":
         invoice = operations.convert_quote(store, record)
         return item(request, ENTITIES["invoices"], invoice)
+    elif action in CLONE_TARGETS and (kind, action) != ("credits", "clone_to_quote"):
+        target = ENTITIES[CLONE_TARGETS[action]]
+        return item(request, target, operations.unsaved_clone(target, record))
+    elif action in ("history", "delivery_note"):
+        return web.Response(status=200)  # v5 falls through these cases without answering
     else:
         raise message(400, f"The requested action {action} is not available.")
     return item(request, entity, record)

@@ -570,6 +570,17 @@ def copy_to_invoice(store: SandboxStore, kind: str, source: Record) -> Record:
     return create(store, "invoices", payload)
 
 
+def unsaved_clone(target: Entity, source: Record) -> Record:
+    """What v5's Clone*Factory returns: a fresh draft copy that was never saved (id and number null)."""
+    clone = blank_record(target)
+    for name in COPIED_DOCUMENT_FIELDS:
+        if name in source and name in clone:
+            clone[name] = copy.deepcopy(source[name])
+    clone.update({"id": None, "number": "", "status_id": billing.DRAFT, "date": source.get("date", "")})
+    billing.compute_totals(clone)
+    return clone
+
+
 def convert_quote(store: SandboxStore, quote: Record) -> Record:
     if quote.get("invoice_id"):
         invoice = store.table("invoices").get(quote["invoice_id"])
