@@ -200,7 +200,8 @@ async def test_payment_applies_to_invoice_and_client(client, store):
     assert customer["paid_to_date"] == round(client_before["paid_to_date"] + 745.45, 2)
 
     await client.post("/api/v1/payments", json={
-        "client_id": H(invoice["client_id"]), "invoices": [{"invoice_id": H(invoice["id"]), "amount": 3000}],
+        "client_id": H(invoice["client_id"]), "amount": 3000,
+        "invoices": [{"invoice_id": H(invoice["id"]), "amount": 3000}],
     })
     shown = await data(await client.get(f"/api/v1/invoices/{H(invoice['id'])}"))
     assert shown["balance"] == 0.0 and shown["status_id"] == "4"
@@ -298,8 +299,12 @@ async def test_bulk_response_is_truncated_at_per_page(client, store):
 
 async def test_bulk_validation_and_invoice_actions(client, store):
     response = await client.post("/api/v1/clients/bulk", json={"action": "explode", "ids": []})
-    assert (await response.json())["errors"] == {"action": ["The selected action is invalid."]}
-    response = await client.post("/api/v1/invoices/bulk", json={"ids": []})
+    assert (await response.json())["errors"] == {
+        "action": ["The selected action is invalid."], "ids": ["The ids field is required."],
+    }
+    response = await client.post("/api/v1/clients/bulk", json={"action": "archive", "ids": [H(101), "nope"]})
+    assert (await response.json())["errors"] == {"ids": ["The selected ids is invalid."]}
+    response = await client.post("/api/v1/invoices/bulk", json={"ids": [H(201)]})
     assert (await response.json())["errors"] == {"action": ["The action field is required."]}
     response = await client.post("/api/v1/invoices/bulk", json={"action": "archive", "ids": ["nope"]})
     assert await response.json() == {"message": "No Invoices Found"}
@@ -312,9 +317,24 @@ async def test_bulk_validation_and_invoice_actions(client, store):
     assert body["data"][0]["number"] == "0004"  # bulk email answers the list, not a message
 
 
-async def test_integer_bulk_ids_are_raw_keys(client, store):
-    body = await (await client.post("/api/v1/tax_rates/bulk", json={"action": "archive", "ids": [61, 1]})).json()
-    assert [CODEC.decode(r["id"]) for r in body["data"]] == [61]
+async def test_integer_bulk_ids_match_nothing(client, store):
+    # unlike body fields, bulk ids go through transformKeys, which decodes integers too (and fails)
+    body = await (await client.post("/api/v1/tax_rates/bulk", json={"action": "archive", "ids": [61, H(62)]})).json()
+    assert [CODEC.decode(r["id"]) for r in body["data"]] == [62]
+    assert store.table("tax_rates").get(61)["archived_at"] == 0
+
+
+async def test_repeated_writes_within_a_second_are_refused(client, store):
+    invoice = invoice_by_number(store, "0008")
+    payment = {"client_id": H(invoice["client_id"]), "amount": 10,
+               "invoices": [{"invoice_id": H(invoice["id"]), "amount": 10}]}
+    assert (await client.post("/api/v1/payments", json=payment)).status == 200
+    again = await client.post("/api/v1/payments", json=payment)
+    assert again.status == 400 and await again.json() == {"message": "Duplicate request"}
+    assert invoice["paid_to_date"] == 10.0  # the replay did not pay twice
+    bulk = {"action": "mark_sent", "ids": [H(invoice["id"])]}
+    assert (await client.post("/api/v1/invoices/bulk", json=bulk)).status == 200
+    assert (await client.post("/api/v1/invoices/bulk", json=bulk)).status == 400
 
 
 async def test_model_events_are_emitted(client, store):

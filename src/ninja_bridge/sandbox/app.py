@@ -41,6 +41,10 @@ BULK_ACTIONS: dict[str, tuple[str, ...]] = {
     "recurring_invoices": ("archive", "restore", "delete", "increase_prices", "update_prices", "start", "stop",
                            "send_now", "set_payment_link"),
 }
+# Bulk FormRequests with `ids` required, and those that also check every id exists (Rule::exists).
+BULK_IDS_REQUIRED = frozenset({"clients", "credits", "expenses", "invoices", "payments", "products", "projects",
+                               "quotes", "recurring_invoices", "tasks", "vendors", "webhooks"})
+BULK_IDS_MUST_EXIST = frozenset({"clients", "credits", "expenses", "products", "recurring_invoices"})
 DOCUMENT_ACTIONS = ("invoices", "quotes", "credits")
 # clone_* actions answer an unsaved copy (no id, no number) of the target type.
 CLONE_TARGETS = {"clone_to_invoice": "invoices", "clone_to_quote": "quotes", "clone_to_credit": "credits"}
@@ -190,7 +194,10 @@ async def create_record(request: web.Request) -> web.StreamResponse:
     if entity.name == "documents":
         return web.Response(status=200)  # v5's DocumentController::store is an empty method
     store = store_of(request)
-    payload = operations.decode_body(store, entity, await read_payload(request))
+    raw_payload = await read_payload(request)
+    if entity.name == "payments":
+        refuse_repeated_write(request, "payment", raw_payload.get("amount", 0), raw_payload.get("client_id", ""))
+    payload = operations.decode_body(store, entity, raw_payload)
     record = operations.create(store, entity.name, payload)
     if entity.name == "invoices":
         run_triggered_actions(request, store, record)
@@ -245,17 +252,23 @@ async def bulk_action(request: web.Request) -> web.StreamResponse:
     store = store_of(request)
     payload = await read_payload(request)
     action = payload.get("action")
+    ids = payload.get("ids")
+    if entity.name == "invoices":
+        refuse_repeated_write(request, "bulk", action, orjson.dumps(ids).decode())
     errors = ValidationErrors()
     if not action or not isinstance(action, str):
         errors.required("action")
     elif entity.name in BULK_ACTIONS and action not in BULK_ACTIONS[entity.name]:
         errors.invalid("action")
-    ids = payload.get("ids")
-    if ids is not None and not isinstance(ids, list):
+    if entity.name in BULK_IDS_REQUIRED and not ids:
+        errors.required("ids")
+    elif ids is not None and not isinstance(ids, list):
         errors.not_array("ids")
-    errors.raise_if_any()
-    keys = [store.decode(raw) for raw in ids or []]
+    keys = bulk_keys(store, ids if isinstance(ids, list) else [])
     rows = [row for row in (store.table(entity.name).get(key) for key in keys) if row is not None]
+    if entity.name in BULK_IDS_MUST_EXIST and ids and len(rows) < len(set(map(str, ids))):
+        errors.invalid("ids")
+    errors.raise_if_any()
     rows = sorted({row["id"]: row for row in rows}.values(), key=lambda row: row["id"])
     if entity.name == "invoices" and not rows:
         return json_response({"message": "No Invoices Found"})
@@ -270,6 +283,19 @@ async def bulk_action(request: web.Request) -> web.StreamResponse:
             continue  # v5 only knows bulk `download` for documents (an emailed zip)
         apply_bulk(store, entity.name, row, action)
     return list_response(request, entity, rows)
+
+
+def bulk_keys(store: SandboxStore, ids: list) -> list[int | None]:
+    """MakesHash::transformKeys decodes every bulk id whatever its JSON type, so integers match nothing."""
+    return [store.codec.decode(str(raw)) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
+            for raw in ids]
+
+
+def refuse_repeated_write(request: web.Request, *parts: object) -> None:
+    """v5 refuses the same payment or invoice bulk request from the same IP within one second."""
+    fingerprint = "|".join([str(request.remote), *map(str, parts)])
+    if store_of(request).is_repeat(fingerprint):
+        raise message(400, "Duplicate request")
 
 
 def apply_bulk(store: SandboxStore, kind: str, record: Record, action: str) -> None:

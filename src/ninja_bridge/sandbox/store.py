@@ -110,6 +110,7 @@ class SandboxStore:
         self.company: Record = {}
         self.owner_user_key: int | None = None
         self.frozen_now: int | None = None
+        self.recent_writes: dict[str, float] = {}
 
     def table(self, name: str) -> Table:
         if name not in self.tables:
@@ -135,6 +136,15 @@ class SandboxStore:
             key = self.codec.decode(value)
             return UNDECODABLE_KEY if key is None else key
         return value
+
+    def is_repeat(self, fingerprint: str, window: float = 1.0) -> bool:
+        """True when the same write was seen less than `window` seconds ago (v5 caches it for 1 s)."""
+        moment = time.monotonic()
+        self.recent_writes = {k: t for k, t in self.recent_writes.items() if moment - t < window}
+        if fingerprint in self.recent_writes:
+            return True
+        self.recent_writes[fingerprint] = moment
+        return False
 
     def emit(self, event_name: str, entity_kind: str, record: Record) -> None:
         for listener in list(self.events):
