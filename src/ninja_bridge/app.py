@@ -14,6 +14,7 @@ from .config import Settings
 from .ids.codec import HashidCodec
 from .ids.translator import IdTranslator, SchemeIdTranslator
 from .observability import log
+from .actions import Actions
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
 from .routes import API_PREFIX, route_table
 from .translate.plan import PlanSet
@@ -118,22 +119,43 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
         for name, spec in mappings.resources.items()
     }
 
-    def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
+    def exchange_handler(resource: ResourceProxy, operation: Callable[[Exchange], Awaitable[web.StreamResponse]]):
         async def handle(request: web.Request) -> web.StreamResponse:
             exchange = await open_exchange(request)
             exchange.notes["error_field"] = resource.error_field
             try:
-                return await getattr(resource, operation)(exchange)
+                return await operation(exchange)
             finally:
                 request[V5_ROUTE] = exchange.v5_route
 
         return handle
 
+    actions = Actions(mappings)
+
+    def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
+        method = getattr(resource, operation)
+        if operation == "update" and (resource.spec.actions or resource.spec.kind_actions):
+            method = actions.update_or_act(resource, method)
+        return exchange_handler(resource, method)
+
     for route in route_table(mappings):
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))
+    add_action_routes(app, actions, resources, exchange_handler)
 
     async def unknown_route(request: web.Request) -> web.StreamResponse:
         raise errors.route_not_found()
 
     app.router.add_route("*", API_PREFIX + "/{tail:.*}", unknown_route)
     return app
+
+
+def add_action_routes(app: web.Application, actions: Actions, resources: dict[str, ResourceProxy],
+                      exchange_handler: Callable) -> None:
+    """v4 routes outside the resource table that act on invoices (v4-api §1.2 lines 16, 23)."""
+    invoices = resources.get("invoices")
+    if invoices is None:
+        return
+    app.router.add_post(f"{API_PREFIX}/email_invoice",
+                        exchange_handler(invoices, lambda exchange: actions.email_invoice(invoices, exchange)))
+    app.router.add_get(f"{API_PREFIX}/download/{{id}}",
+                       exchange_handler(invoices, lambda exchange: actions.download(invoices, exchange)))

@@ -172,15 +172,21 @@ class ResourceProxy:
         return Context(ids=exchange.ids, created=created, account_key=exchange.notes.get("account_key", ""))
 
     async def item_answer(self, exchange: Exchange, body: dict, tree: IncludeTree, created: bool = False):
-        record = body.get("data")
+        return json_response(200, {"data": await self.render(exchange, body.get("data"), tree, created)})
+
+    async def render(self, exchange: Exchange, record: Any, tree: IncludeTree, created: bool = False,
+                     plan: EntityPlan | None = None) -> dict:
+        """One v5 record as v4 shows it (in this resource's shape unless `plan` names another)."""
         if not isinstance(record, dict):
             raise errors.upstream_bad_answer("no record in the answer")
-        await self.fan_out(exchange, [record], tree)
-        return json_response(200, {"data": self.plan.to_v4(record, tree, self.context(exchange, created))})
+        plan = plan or self.plan
+        await self.fan_out(exchange, [record], tree, plan)
+        return plan.to_v4(record, tree, self.context(exchange, created))
 
-    async def fan_out(self, exchange: Exchange, rows: list[dict], tree: IncludeTree) -> None:
+    async def fan_out(self, exchange: Exchange, rows: list[dict], tree: IncludeTree,
+                      plan: EntityPlan | None = None) -> None:
         """Fetch the includes v5 has no relation for (e.g. a client's invoices) by v5 list calls."""
-        fanouts = self.plan.fanouts(tree)
+        fanouts = (plan or self.plan).fanouts(tree)
         if not fanouts or not rows:
             return
         limit = asyncio.Semaphore(FANOUT_CONCURRENCY)

@@ -274,3 +274,12 @@ async def test_sent_events_for_webhook_delivery(client, store):
     await client.get(f"/api/v1/invoices/{H(draft['id'])}/mark_sent")
     await client.get(f"/api/v1/invoices/{H(draft['id'])}/mark_paid")
     assert ("sent", "invoices") in seen and ("create", "payments") in seen
+
+
+async def test_pdf_size_default_is_a_store_setting(client, store):
+    store.pdf_size = 200000
+    response = await client.get(f"/api/v1/invoices/{H(202)}/download")
+    body = await response.read()
+    assert len(body) == 200000 and body.endswith(b"%%EOF\n")
+    overridden = await client.get(f"/api/v1/invoices/{H(202)}/download?pdf_size=100000")
+    assert len(await overridden.read()) == 100000

@@ -111,6 +111,7 @@ class SandboxStore:
         self.owner_user_key: int | None = None
         self.frozen_now: int | None = None
         self.recent_writes: dict[str, float] = {}
+        self.pdf_size = 0  # default size of rendered PDFs (`?pdf_size=` overrides), for streaming tests
 
     def table(self, name: str) -> Table:
         if name not in self.tables:
