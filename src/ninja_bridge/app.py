@@ -15,6 +15,7 @@ from .ids.codec import HashidCodec
 from .ids.translator import IdTranslator, SchemeIdTranslator
 from .observability import log
 from .actions import Actions
+from .documents import DocumentUpload
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
 from .routes import API_PREFIX, route_table
 from .translate.plan import PlanSet
@@ -119,10 +120,12 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
         for name, spec in mappings.resources.items()
     }
 
-    def exchange_handler(resource: ResourceProxy, operation: Callable[[Exchange], Awaitable[web.StreamResponse]]):
+    def exchange_handler(resource: ResourceProxy | None,
+                         operation: Callable[[Exchange], Awaitable[web.StreamResponse]]) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:
             exchange = await open_exchange(request)
-            exchange.notes["error_field"] = resource.error_field
+            if resource is not None:
+                exchange.notes["error_field"] = resource.error_field
             try:
                 return await operation(exchange)
             finally:
@@ -138,6 +141,9 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
             method = actions.update_or_act(resource, method)
         return exchange_handler(resource, method)
 
+    # Before the route table: the v4 upload is not a plain create of a `documents` resource.
+    app.router.add_post(f"{API_PREFIX}/documents", exchange_handler(
+        None, lambda exchange: DocumentUpload(exchange, settings.max_body_size).handle()))
     for route in route_table(mappings):
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))
     add_action_routes(app, actions, resources, exchange_handler)
