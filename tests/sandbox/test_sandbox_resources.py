@@ -223,10 +223,29 @@ async def test_payment_validation(client, store):
         "client_id": H(client_key(store, "Lumen Analytics GmbH")),
         "invoices": [{"invoice_id": H(other_clients_invoice["id"]), "amount": 5}, {"invoice_id": "nope", "amount": 1}],
     })
+    # ValidInvoicesRules judges the whole list and reports its first problem on every line
     assert (await response.json())["errors"] == {
-        "invoices.0.invoice_id": ["The selected invoices.0.invoice id is invalid."],
-        "invoices.1.invoice_id": ["The selected invoices.1.invoice id is invalid."],
+        "invoices.0.invoice_id": ["Selected invoices are not from a single client"],
+        "invoices.1.invoice_id": ["Selected invoices are not from a single client"],
     }
+    owner = H(other_clients_invoice["client_id"])
+    # (each request differs in amount: v5 refuses a same-client, same-amount payment within a second)
+    response = await client.post("/api/v1/payments", json={
+        "client_id": owner, "amount": 5, "invoices": [{"invoice_id": 999, "amount": 5}],
+    })
+    assert (await response.json())["errors"] == {
+        "invoices.0.invoice_id": ["The requested invoice is not available"],
+    }
+    response = await client.post("/api/v1/payments", json={
+        "client_id": owner, "amount": 541, "invoices": [{"invoice_id": H(other_clients_invoice["id"]), "amount": 541}],
+    })
+    assert (await response.json())["errors"] == {"invoices.0.invoice_id": [
+        "The amount is greater than the invoice balance. You cannot overpay an invoice.",
+    ]}
+    response = await client.post("/api/v1/payments", json={
+        "client_id": owner, "amount": 20, "invoices": [{"invoice_id": H(other_clients_invoice["id"]), "amount": 40}],
+    })
+    assert (await response.json())["errors"] == {"amount": ["Amounts do not balance correctly."]}
 
 
 async def test_mark_paid_and_mark_sent_actions(client, store):

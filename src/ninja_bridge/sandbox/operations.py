@@ -208,28 +208,73 @@ def validate_invoice_like(store: SandboxStore, payload: dict, existing: Record |
 
 
 def validate_payment(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
+    """StorePaymentRequest's rules, with the messages of its custom rules."""
     if existing is not None:
         return
     require_existing(store, errors, payload, "client_id", "clients", required=True)
     check_numbers(payload, errors, "amount")
     check_dates(payload, errors, "date")
-    client_key = payload.get("client_id")
-    for kind, key in (("invoices", "invoice_id"), ("credits", "credit_id")):
-        lines = payload.get(kind)
-        if lines is None:
-            continue
-        if not isinstance(lines, list):
-            errors.not_array(kind)
-            continue
-        for index, line in enumerate(lines):
-            line = line if isinstance(line, dict) else {}
-            document = store.table(kind).get(line.get(key))
-            if line.get(key) in (None, ""):
-                errors.required(f"{kind}.{index}.{key}")
-            elif document is None or document["is_deleted"] or document["client_id"] != client_key:
-                errors.invalid(f"{kind}.{index}.{key}")
-            if line.get("amount") is None:
-                errors.required(f"{kind}.{index}.amount")
+    invoices = payload.get("invoices")
+    if invoices is not None and not isinstance(invoices, list):
+        errors.not_array("invoices")
+        invoices = None
+    lines = [line if isinstance(line, dict) else {} for line in invoices or []]
+    problem = invoices_problem(store, payload, lines) if lines else None
+    sent_ids = [str(line.get("invoice_id")) for line in lines]
+    for index, line in enumerate(lines):
+        attribute = f"invoices.{index}.invoice_id"
+        if line.get("invoice_id") in (None, ""):
+            errors.required(attribute)
+        elif sent_ids.count(str(line["invoice_id"])) > 1:
+            errors.add(attribute, f"The {errors.label(attribute)} field has a duplicate value.")
+        elif problem:
+            errors.add(attribute, problem)
+        if line.get("amount") is None:
+            errors.required(f"invoices.{index}.amount")
+    for index, line in enumerate(list_of_dicts(payload.get("credits"))):
+        attribute = f"credits.{index}.credit_id"
+        credit = store.table("credits").get(line.get("credit_id"))
+        if line.get("credit_id") in (None, ""):
+            errors.required(attribute)
+        elif credit is None or credit["client_id"] != payload.get("client_id"):
+            errors.invalid(attribute)
+        if line.get("amount") is None:
+            errors.required(f"credits.{index}.amount")
+    if not amounts_balance(payload, lines):
+        errors.add("amount", "Amounts do not balance correctly.")
+
+
+def invoices_problem(store: SandboxStore, payload: dict, lines: list[dict]) -> str | None:
+    """ValidInvoicesRules: one message for the whole list, reported on every invoice line."""
+    if payload.get("client_id") is None:
+        return "Client id is required"
+    for line in lines:
+        if "amount" not in line:
+            return "Amount required"
+        invoice = store.table("invoices").get(line.get("invoice_id"))
+        if invoice is None:
+            return "The requested invoice is not available"
+        if invoice["client_id"] != payload["client_id"]:
+            return "Selected invoices are not from a single client"
+        amount = billing.to_float(line["amount"])
+        if invoice["status_id"] == billing.DRAFT:
+            if amount > invoice["amount"]:
+                return "Amount cannot be greater than invoice balance"
+        elif amount > invoice["balance"]:
+            return "The amount is greater than the invoice balance. You cannot overpay an invoice."
+        elif invoice["is_deleted"]:
+            return "One or more invoices in this request have since been deleted"
+    return None
+
+
+def amounts_balance(payload: dict, lines: list[dict]) -> bool:
+    """PaymentAmountsBalanceRule: a given amount (plus credits) must cover what is applied to invoices."""
+    amount = billing.to_float(payload.get("amount"))
+    if payload.get("amount") is None or amount == 0 or not lines:
+        return True
+    paid = amount + sum(billing.to_float(c.get("amount")) for c in list_of_dicts(payload.get("credits")))
+    applied = sum(billing.to_float(line.get("amount")) for line in lines)
+    return round(paid, 2) >= round(applied, 2)
 
 
 def validate_named(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors,
@@ -437,7 +482,8 @@ def create(store: SandboxStore, kind: str, payload: dict) -> Record:
         billing.compute_totals(record)
     if kind == "payments":
         record["client_id"] = payload["client_id"]
-        record["amount"] = billing.to_float(payload["amount"]) if payload.get("amount") is not None else None
+        # An absent or zero amount defaults to what is applied (invoices minus credits).
+        record["amount"] = billing.to_float(payload.get("amount")) or None
         record = billing.create_payment(store, record, list_of_dicts(payload.get("invoices")),
                                         list_of_dicts(payload.get("credits")))
     else:
