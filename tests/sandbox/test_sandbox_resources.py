@@ -148,12 +148,16 @@ async def test_invoice_validation(client, store):
     assert response.status == 422
     assert (await response.json())["errors"] == {"client_id": ["The client id field is required."]}
     response = await client.post("/api/v1/invoices", json={"client_id": "garbage", "number": "0001",
-                                                            "date": "09/10/2024"})
+                                                            "date": "next week", "discount": "ten"})
     assert (await response.json())["errors"] == {
         "number": ["The number has already been taken."],
         "client_id": ["The selected client id is invalid."],
         "date": ["The date field must be a valid date."],
+        "discount": ["The discount field must be a number."],
     }
+    # `date:Y-m-d` is Laravel's plain `date` rule: any parseable date passes and is stored as Y-m-d
+    invoice = await data(await client.post("/api/v1/invoices", json={"client_id": H(101), "date": "09/10/2024"}))
+    assert invoice["date"] == "2024-09-10"
 
 
 async def test_update_invoice_and_deleted_record_refused(client, store):

@@ -7,6 +7,7 @@ paths as HTTP requests; the app layer only parses requests and renders results.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 from typing import Any, Callable
@@ -28,6 +29,8 @@ DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PHP_NUMERIC = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 TRUTHY = (True, 1, "1", "true", "on", "yes")
+# Columns cast to dates: whatever format was accepted is stored (and rendered) as Y-m-d.
+DATE_FIELDS = frozenset({"date", "due_date", "partial_due_date", "payment_date", "next_send_date"})
 # Request::$file_validation: the document types v5 accepts.
 ALLOWED_DOCUMENT_TYPES = ("png", "ai", "jpeg", "tiff", "pdf", "gif", "psd", "txt", "doc", "xls", "ppt",
                           "xlsx", "docx", "pptx", "webp", "xml", "zip", "csv", "ods", "odt", "odp")
@@ -129,6 +132,8 @@ def assign_fields(entity: Entity, record: Record, payload: dict) -> None:
             continue
         if name in entity.foreign_keys:
             record[name] = stored_key(value)
+        elif name in DATE_FIELDS and isinstance(value, str) and value:
+            record[name] = parse_date(value) or value
         elif name == "settings" and isinstance(value, dict):
             record[name] = {**record.get(name, {}), **value}
         else:
@@ -174,21 +179,43 @@ def check_contacts(payload: dict, errors: ValidationErrors) -> None:
 
 
 def check_dates(payload: dict, errors: ValidationErrors, *fields: str) -> None:
+    """Laravel's `date` rule: anything PHP can parse as a date (the format argument is ignored)."""
     for field in fields:
         value = payload.get(field)
-        if value not in (None, "") and not (isinstance(value, str) and DATE_PATTERN.match(value)):
+        if value not in (None, "") and parse_date(value) is None:
             errors.not_date(field)
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y/%m/%d", "%m/%d/%Y", "%d-%m-%Y",
+                "%d.%m.%Y", "%d %B %Y", "%B %d, %Y", "%d %b %Y", "%b %d, %Y")
+
+
+def parse_date(value: object) -> str | None:
+    """The Y-m-d form of a date PHP's parser would accept (slashes are month first, dashes day first)."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    for candidate in (text, text[:19], text[:10]):
+        for pattern in DATE_FORMATS:
+            try:
+                return dt.datetime.strptime(candidate, pattern).strftime("%Y-%m-%d")
+            except ValueError:
+                continue
+    return None
+
+
+def is_numeric(value: object) -> bool:
+    """PHP's is_numeric, which Laravel's `numeric` rule uses."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float)) or (isinstance(value, str) and bool(PHP_NUMERIC.match(value)))
 
 
 def check_numbers(payload: dict, errors: ValidationErrors, *fields: str) -> None:
     for field in fields:
         value = payload.get(field)
-        if value is not None and (isinstance(value, bool) or billing.to_float(value) == 0.0 and not _is_zero(value)):
+        if value is not None and not is_numeric(value):
             errors.not_number(field)
-
-
-def _is_zero(value: object) -> bool:
-    return isinstance(value, (int, float)) or (isinstance(value, str) and bool(PHP_NUMERIC.match(value)))
 
 
 def validate_client(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
@@ -202,6 +229,10 @@ def validate_invoice_like(store: SandboxStore, payload: dict, existing: Record |
     elif "client_id" in payload and payload["client_id"] != existing["client_id"]:
         errors.invalid("client_id")  # v5: client_id may not change on update ("in:" the current one)
     check_dates(payload, errors, "date", "due_date", "partial_due_date")
+    check_numbers(payload, errors, "discount", "tax_rate1", "tax_rate2", "tax_rate3", "exchange_rate", "partial",
+                  "amount")
+    if "is_amount_discount" in payload and payload["is_amount_discount"] not in (True, False, 0, 1, "0", "1"):
+        errors.add("is_amount_discount", "The is amount discount field must be true or false.")
     for index, invitation in enumerate(list_of_dicts(payload.get("invitations"))):
         if invitation.get("client_contact_id") in (None, ""):
             errors.required(f"invitations.{index}.client_contact_id")
