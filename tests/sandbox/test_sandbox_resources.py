@@ -109,8 +109,19 @@ async def test_client_validation(client):
         "message": "The given data was invalid.",
         "errors": {"contacts.0.email": ["The contacts.0.email field must be a valid email address."]},
     }
-    response = await client.post("/api/v1/clients", json={"name": "Dup", "number": "0001"})
-    assert (await response.json())["errors"] == {"number": ["The number has already been taken."]}
+    response = await client.post("/api/v1/clients", json={"name": "Dup", "number": "0001", "id_number": "nw-1001"})
+    assert (await response.json())["errors"] == {
+        "number": ["The number has already been taken."], "id_number": ["The id number has already been taken."],
+    }
+    response = await client.post("/api/v1/clients", json={
+        "country_id": "US", "contacts": [{"email": "a@x.example", "password": "short"}, {"email": "A@x.example"}],
+    })
+    assert (await response.json())["errors"] == {
+        "contacts.0.email": ["The contacts.0.email field has a duplicate value."],
+        "contacts.0.password": ["The contacts.0.password field must be at least 7 characters."],
+        "contacts.1.email": ["The contacts.1.email field has a duplicate value."],
+        "country_id": ["The country id field must be an integer."],
+    }
 
 
 # --- invoices -------------------------------------------------------------------------------

@@ -146,10 +146,8 @@ def assign_fields(entity: Entity, record: Record, payload: dict) -> None:
 
 def validate(store: SandboxStore, entity: Entity, payload: dict, existing: Record | None) -> None:
     errors = ValidationErrors()
-    if "number" in entity.fields and payload.get("number"):
-        clash = [r for r in store.table(entity.name).where(number=payload["number"]) if r is not existing]
-        if clash:
-            errors.taken("number")
+    if "number" in entity.fields:
+        check_unique(store, entity.name, payload, existing, errors, "number")
     check = VALIDATORS.get(entity.name)
     if check is not None:
         check(store, payload, existing, errors)
@@ -169,13 +167,59 @@ def require_existing(store: SandboxStore, errors: ValidationErrors, payload: dic
 
 
 def check_contacts(payload: dict, errors: ValidationErrors) -> None:
+    """contacts: an array; each email a distinct valid address; each password strong enough."""
     if "contacts" in payload and payload["contacts"] is not None and not isinstance(payload["contacts"], list):
         errors.not_array("contacts")
         return
-    for index, contact in enumerate(list_of_dicts(payload.get("contacts"))):
+    contacts = list_of_dicts(payload.get("contacts"))
+    emails = [str(c.get("email")).casefold() for c in contacts if c.get("email")]
+    for index, contact in enumerate(contacts):
         email = contact.get("email")
-        if email not in (None, "") and not (isinstance(email, str) and EMAIL_PATTERN.match(email)):
-            errors.not_email(f"contacts.{index}.email")
+        attribute = f"contacts.{index}.email"
+        if email in (None, ""):
+            pass
+        elif emails.count(str(email).casefold()) > 1:
+            errors.add(attribute, f"The {errors.label(attribute)} field has a duplicate value.")
+        elif not (isinstance(email, str) and EMAIL_PATTERN.match(email)):
+            errors.not_email(attribute)
+        check_password(contact.get("password"), f"contacts.{index}.password", errors)
+
+
+def check_password(password: object, attribute: str, errors: ValidationErrors) -> None:
+    # "**********" is what v5 renders for a set password; clients send it back unchanged.
+    if password in (None, "", "**********"):
+        return
+    text = str(password)
+    if len(text) < 7:
+        errors.add(attribute, f"The {errors.label(attribute)} field must be at least 7 characters.")
+    elif not (re.search(r"[a-z]", text) and re.search(r"[A-Z]", text) and re.search(r"[0-9]", text)):
+        errors.add(attribute, f"The {errors.label(attribute)} field format is invalid.")
+
+
+def check_country(payload: dict, errors: ValidationErrors, *fields: str) -> None:
+    """`integer|nullable|exists:countries,id`; v5's countries use ISO 3166-1 numeric ids (4..894)."""
+    for field in fields:
+        value = payload.get(field)
+        if value in (None, ""):
+            continue
+        if isinstance(value, bool) or not re.fullmatch(r"[+-]?\d+", str(value)):
+            errors.add(field, f"The {errors.label(field)} field must be an integer.")
+        elif not 4 <= int(value) <= 894:
+            errors.invalid(field)
+
+
+def check_unique(store: SandboxStore, kind: str, payload: dict, existing: Record | None, errors: ValidationErrors,
+                 field: str) -> None:
+    value = payload.get(field)
+    if value in (None, ""):
+        return
+    if any(same_text(row.get(field), value) for row in store.table(kind) if row is not existing):
+        errors.taken(field)
+
+
+def same_text(stored: object, sent: object) -> bool:
+    """Uniqueness and lookups compare like MySQL's case-insensitive collation."""
+    return str(stored or "").casefold() == str(sent).casefold()
 
 
 def check_dates(payload: dict, errors: ValidationErrors, *fields: str) -> None:
@@ -218,8 +262,15 @@ def check_numbers(payload: dict, errors: ValidationErrors, *fields: str) -> None
             errors.not_number(field)
 
 
+CLASSIFICATIONS = ("individual", "business", "company", "partnership", "trust", "charity", "government", "other")
+
+
 def validate_client(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
     check_contacts(payload, errors)
+    check_unique(store, "clients", payload, existing, errors, "id_number")
+    check_country(payload, errors, "country_id", "shipping_country_id")
+    if payload.get("classification") not in (None, "") and payload["classification"] not in CLASSIFICATIONS:
+        errors.invalid("classification")
 
 
 def validate_invoice_like(store: SandboxStore, payload: dict, existing: Record | None,
