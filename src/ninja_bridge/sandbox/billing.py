@@ -219,6 +219,15 @@ def mark_paid(store: SandboxStore, kind: str, record: Record, user_key: int | No
     return payment
 
 
+def cancel_invoice(store: SandboxStore, invoice: Record) -> None:
+    if invoice["status_id"] in (SENT, PARTIAL):
+        invoice["status_id"] = CANCELLED
+        invoice["balance"] = 0.0
+        invoice["updated_at"] = store.now()
+        recalculate_client(store, invoice["client_id"])
+        store.emit("update", "invoices", invoice)
+
+
 def next_number(store: SandboxStore, kind: str) -> str:
     """v5's default counter pattern: a 4-digit zero-padded sequence, skipping numbers in use."""
     table = store.table(kind)

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from ninja_bridge.sandbox import billing
 from ninja_bridge.sandbox.entities import ENTITIES, Entity
 from ninja_bridge.sandbox.errors import ApiError, ValidationErrors, model_not_found, numeric_path_id, record_deleted
-from ninja_bridge.sandbox.store import UNDECODABLE_KEY, Record, SandboxStore, stable_token
+from ninja_bridge.sandbox.store import Record, SandboxStore, stable_token
 
 INVOICE_LIKE = ("invoices", "quotes", "credits", "recurring_invoices")
 # Request::decodePrimaryKeys decodes these top-level keys (only when they are strings).
@@ -441,6 +441,16 @@ def is_valid_webhook_event(event_id: object) -> bool:
     number = float(event_id)
     return number.is_integer() and 1 <= number <= 64
 
+def validate_user(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
+    email = payload.get("email")
+    if existing is None and email in (None, ""):
+        errors.required("email")
+    elif email is not None and not (isinstance(email, str) and EMAIL_PATTERN.match(email)):
+        errors.not_email("email")
+    else:
+        check_unique(store, "users", payload, existing, errors, "email")
+
+
 Validator = Callable[[SandboxStore, dict, "Record | None", ValidationErrors], None]
 VALIDATORS: dict[str, Validator] = {
     "clients": validate_client,
@@ -458,6 +468,7 @@ VALIDATORS: dict[str, Validator] = {
     "tasks": validate_task,
     "vendors": validate_vendor,
     "webhooks": validate_webhook,
+    "users": validate_user,
 }
 
 

@@ -111,6 +111,7 @@ class SandboxStore:
         self.owner_user_key: int | None = None
         self.frozen_now: int | None = None
         self.recent_writes: dict[str, float] = {}
+        self.password_confirmed_until = 0.0
 
     def table(self, name: str) -> Table:
         if name not in self.tables:
@@ -145,6 +146,13 @@ class SandboxStore:
             return True
         self.recent_writes[fingerprint] = moment
         return False
+
+    def confirm_password(self, window: float = 30 * 60) -> None:
+        """Remember a password check, as v5 caches it (default_password_timeout, 30 minutes)."""
+        self.password_confirmed_until = time.monotonic() + window
+
+    def password_recently_confirmed(self) -> bool:
+        return time.monotonic() < self.password_confirmed_until
 
     def emit(self, event_name: str, entity_kind: str, record: Record) -> None:
         for listener in list(self.events):
