@@ -95,6 +95,9 @@ TYPE_DEFAULTS: dict[str, Any] = {
 }
 
 
+NON_TEXT_TYPES = frozenset({"int", "int_or_null", "float", "bool", "timestamp", "timestamp_int"})
+
+
 def _datetime_str(value: Any) -> str:
     """v5 sends unix seconds (0 for never); v4 sent a MySQL datetime string ('' for never)."""
     if isinstance(value, str) and not value.isdigit():
@@ -161,8 +164,8 @@ class EntityPlan:
 
         def convert(obj: dict, ctx: Context) -> Any:
             value = get(obj)
-            if value is None or (kind is not None and value == ""):
-                return default
+            if value is None or (value == "" and (kind or table or ftype in NON_TEXT_TYPES)):
+                return default  # v5 writes "" for a missing id or number
             if kind is not None:
                 value = ids.to_v4(kind, value)
             if table is not None:
