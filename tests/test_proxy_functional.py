@@ -11,6 +11,7 @@ from aiohttp import web
 from ninja_bridge.app import create_app
 from ninja_bridge.config import load_settings
 from ninja_bridge.sandbox import SANDBOX_TOKEN
+from ninja_bridge.sandbox import create_app as create_sandbox
 
 V4_AUTH = {"X-Ninja-Token": SANDBOX_TOKEN}
 
@@ -359,3 +360,18 @@ async def test_v4_api_scenario(proxy):
     await create("product", {"product_key": "word", "notes": "Some text"})
     await create("product", {"product_key": "word", "notes": "Same key again"})  # v4 allowed duplicates
     await listed("products")
+
+
+async def test_a_salted_v5_server(aiohttp_server, aiohttp_client):
+    salted = create_sandbox(token=SANDBOX_TOKEN, hash_salt="pepper", seed=True)
+    upstream = await aiohttp_server(salted, host="127.0.0.1")
+    base = str(upstream.make_url("")).rstrip("/")
+    proxy = await aiohttp_client(create_app(load_settings(upstream=base, hash_salt="pepper")), headers=V4_AUTH)
+    clients = (await get_json(proxy, "/api/v1/clients"))["data"]
+    first = clients[0]["id"]
+    assert first in salted["store"].table("clients").rows
+    assert (await get_json(proxy, f"/api/v1/clients/{first}"))["data"]["name"] == clients[0]["name"]
+    unsalted = await aiohttp_client(create_app(load_settings(upstream=base)), headers=V4_AUTH)
+    response = await unsalted.get("/api/v1/clients")
+    assert response.status == 502  # a wrong salt cannot decode v5's ids: an error, never wrong ids
+    assert "HASH_SALT" in (await response.json())["error"]["message"]
