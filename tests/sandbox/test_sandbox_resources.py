@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ninja_bridge.ids.codec import HashidCodec
 
 CODEC = HashidCodec("")
@@ -441,3 +443,16 @@ async def test_clone_actions_answer_unsaved_copies(client):
     assert clone["amount"] == 1420.0 and clone["status_id"] == "1" and clone["invitations"] == []
     history = await client.get(f"/api/v1/invoices/{H(201)}/history")
     assert history.status == 200 and await history.read() == b""
+
+
+async def test_mark_sent_fills_due_date_and_stamps_invitations(client, store):
+    created = await data(await client.post("/api/v1/invoices", json={
+        "client_id": H(client_key(store, "Blue Harbor Consulting")), "date": "2024-10-01",
+        "line_items": [{"product_key": "LOGO", "quantity": 1, "cost": 850}],
+    }))
+    assert created["design_id"] == "Wpmbk5ezJn"  # v5's hard-coded default design, key 2
+    assert created["due_date"] == "" and created["invitations"][0]["sent_date"] == ""
+    sent = await data(await client.get(f"/api/v1/invoices/{created['id']}/mark_sent"))
+    assert sent["due_date"] == "2024-10-15"  # the company's payment terms are 14 days
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", sent["invitations"][0]["sent_date"])
+    assert store.table("clients").get(client_key(store, "Blue Harbor Consulting"))["balance"] == 948.5 + 850

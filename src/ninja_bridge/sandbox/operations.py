@@ -232,6 +232,8 @@ def create(store: SandboxStore, kind: str, payload: dict) -> Record:
     if kind in INVOICE_LIKE:
         record["line_items"] = billing.clean_line_items(payload.get("line_items"))
         billing.compute_totals(record)
+        if record.get("design_id") is None:
+            record["design_id"] = default_design_key(store)
     if kind == "payments":
         record["client_id"] = payload["client_id"]
         # An absent or zero amount defaults to what is applied (invoices minus credits).
@@ -265,6 +267,12 @@ def update(store: SandboxStore, kind: str, record: Record, payload: dict) -> Rec
     after_save(store, kind, record, payload, created=False)
     store.emit("update", kind, record)
     return record
+
+
+def default_design_key(store: SandboxStore) -> int:
+    """fillDefaults decodes the settings' invoice_design_id, hard-coded as the hash "Wpmbk5ezJn" (2 with the
+    empty salt); under another salt it does not decode and PHP's intval() of the error object gives 1."""
+    return store.codec.decode("Wpmbk5ezJn") or 1
 
 
 def after_save(store: SandboxStore, kind: str, record: Record, payload: dict, created: bool) -> None:
@@ -333,10 +341,9 @@ LIFECYCLE_ACTIONS: dict[str, Callable[[SandboxStore, str, Record], None]] = {
 def email(store: SandboxStore, kind: str, record: Record) -> None:
     """Pretend delivery: marks the document sent and stamps its invitations."""
     billing.mark_sent(store, kind, record)
-    stamp = billing.today(store)
-    record["last_sent_date"] = stamp
+    record["last_sent_date"] = billing.today(store)
     for invitation in store.table("invitations").where(entity_type=kind, entity_id=record["id"]):
-        invitation["sent_date"] = stamp
+        invitation["sent_date"] = billing.timestamp(store)
         invitation["email_status"] = "delivered"
 
 
