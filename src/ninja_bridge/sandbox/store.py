@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ninja_bridge.ids.codec import HashidCodec
 
@@ -57,13 +57,32 @@ def stable_token(*parts: object, length: int = 32) -> str:
     return digest[:length]
 
 
+# Lookups by these columns are served from an index. They must never change after a row is inserted:
+# they link a row to its parent (an invoice's client may not change in v5; contacts stay with their client).
+INDEXED_COLUMNS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "client_contacts": (("client_id",),),
+    "vendor_contacts": (("vendor_id",),),
+    "invitations": (("entity_type", "entity_id"),),
+    "paymentables": (("payment_id",), ("paymentable_type", "paymentable_id")),
+    "documents": (("documentable_type", "documentable_id"),),
+    "invoices": (("client_id",),),
+    "quotes": (("client_id",),),
+    "credits": (("client_id",),),
+    "recurring_invoices": (("client_id",),),
+    "payments": (("client_id",),),
+}
+
+
 class Table:
-    """One v5 table: an autoincrement key sequence and rows in insertion order."""
+    """One v5 table: an autoincrement key sequence, rows in insertion order, indexes on parent links."""
 
     def __init__(self, name: str, first_key: int) -> None:
         self.name = name
         self.next_key = first_key
         self.rows: dict[int, Record] = {}
+        self.indexes: dict[tuple[str, ...], dict[tuple, dict[int, Record]]] = {
+            columns: {} for columns in INDEXED_COLUMNS.get(name, ())
+        }
 
     def insert(self, record: Record) -> Record:
         key = self.next_key
@@ -72,6 +91,8 @@ class Table:
         self.next_key += 1
         record["id"] = key
         self.rows[key] = record
+        for columns, index in self.indexes.items():
+            index.setdefault(tuple(record.get(c) for c in columns), {})[key] = record
         return record
 
     def get(self, key: object) -> Record | None:
@@ -81,10 +102,19 @@ class Table:
         return self.rows.get(key)
 
     def remove(self, key: int) -> None:
-        self.rows.pop(key, None)
+        record = self.rows.pop(key, None)
+        if record is not None:
+            for columns, index in self.indexes.items():
+                index.get(tuple(record.get(c) for c in columns), {}).pop(key, None)
 
     def where(self, **equals: Any) -> list[Record]:
-        return [row for row in self.rows.values() if all(row.get(k) == v for k, v in equals.items())]
+        """Rows whose columns equal the given values, in insertion order."""
+        candidates: Iterable[Record] = self.rows.values()
+        for columns, index in self.indexes.items():
+            if all(c in equals for c in columns):
+                candidates = index.get(tuple(equals[c] for c in columns), {}).values()
+                break
+        return [row for row in candidates if all(row.get(k) == v for k, v in equals.items())]
 
     def __iter__(self) -> Iterator[Record]:
         return iter(list(self.rows.values()))
