@@ -15,6 +15,7 @@ from ninja_bridge.sandbox.protocol import (
 )
 from ninja_bridge.sandbox.store import Record, SandboxStore
 
+# Bulk actions each controller validates with an `in:` rule; the other controllers accept any string.
 BULK_ACTIONS: dict[str, tuple[str, ...]] = {
     "clients": ("archive", "restore", "delete", "template", "assign_group", "bulk_update"),
     "products": ("archive", "restore", "delete", "set_tax_id"),
@@ -27,11 +28,15 @@ BULK_ACTIONS: dict[str, tuple[str, ...]] = {
     "recurring_invoices": ("archive", "restore", "delete", "increase_prices", "update_prices", "start", "stop",
                            "send_now", "set_payment_link"),
 }
+# Bulk FormRequests with `ids` required, and those that also check every id exists (Rule::exists).
 BULK_IDS_REQUIRED = frozenset({"clients", "credits", "expenses", "invoices", "payments", "products", "projects",
                                "quotes", "recurring_invoices", "tasks", "vendors", "webhooks"})
 BULK_IDS_MUST_EXIST = frozenset({"clients", "credits", "expenses", "products", "recurring_invoices"})
+# Entities with `GET /{entity}/{id}/{action}` routes (and PDFs).
 DOCUMENT_ACTIONS = ("invoices", "quotes", "credits")
+# clone_* actions answer an unsaved copy (no id, no number) of the target type.
 CLONE_TARGETS = {"clone_to_invoice": "invoices", "clone_to_quote": "quotes", "clone_to_credit": "credits"}
+# POST /emails `entity` values (short names or App\Models\X class names) -> tables.
 EMAIL_ENTITIES = {"invoice": "invoices", "quote": "quotes", "credit": "credits",
                   "recurring_invoice": "recurring_invoices", "payment": "payments"}
 
@@ -152,22 +157,20 @@ async def send_email(request: web.Request) -> web.Response:
     payload = await read_payload(request)
     errors = ValidationErrors()
     raw_entity = str(payload.get("entity") or "")
-    kind = EMAIL_ENTITIES.get(raw_entity.rsplit("\\", 1)[-1].lower().replace("recurringinvoice", "recurring_invoice"))
+    short_name = raw_entity.rsplit("\\", 1)[-1].lower().replace("recurringinvoice", "recurring_invoice")
+    kind = EMAIL_ENTITIES.get(short_name)
     if not raw_entity:
         errors.required("entity")
     elif kind is None:
         errors.invalid("entity")
     if payload.get("template") in (None, ""):
         errors.required("template")
-    record = None
+    record = store.table(kind).get(store.decode(payload.get("entity_id"))) if kind else None
     if payload.get("entity_id") in (None, ""):
         errors.required("entity_id")
-    elif kind is not None:
-        record = store.table(kind).get(store.decode(payload["entity_id"]))
-        if record is None:
-            errors.invalid("entity_id")
+    elif kind is not None and record is None:
+        errors.invalid("entity_id")
     errors.raise_if_any()
-    assert kind is not None and record is not None
     if kind in DOCUMENT_ACTIONS:
         operations.email(store, kind, record)
     return item(request, ENTITIES[kind], record)

@@ -228,7 +228,8 @@ def vendor_contact_link(store: SandboxStore, record: Record) -> str:
 
 
 def invitation_link(store: SandboxStore, record: Record) -> str:
-    singular = {"invoices": "invoice", "quotes": "quote", "credits": "credit", "recurring_invoices": "recurring_invoice"}
+    singular = {"invoices": "invoice", "quotes": "quote", "credits": "credit",
+                "recurring_invoices": "recurring_invoice"}
     return f"{PORTAL_URL}/client/{singular.get(record['entity_type'], 'invoice')}/{record['key']}"
 
 

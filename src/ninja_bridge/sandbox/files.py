@@ -34,7 +34,8 @@ async def upload_documents(request: web.Request) -> web.Response:
     errors.raise_if_any()
     is_public = str(form.get("is_public", "true")).lower() not in ("0", "false")
     for _, upload in files:
-        operations.attach_document(store, entity.name, record, upload.filename or "document", upload.file.read(), is_public)
+        content = upload.file.read()
+        operations.attach_document(store, entity.name, record, upload.filename or "document", content, is_public)
     return item(request, entity, record)
 
 

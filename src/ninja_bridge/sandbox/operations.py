@@ -92,7 +92,9 @@ def coerce(default: Any, value: Any) -> Any:
             return "1" if value else ""
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        return value if isinstance(value, str) else (json.dumps(value) if isinstance(value, (dict, list)) else str(value))
+        if isinstance(value, (dict, list)):
+            return json.dumps(value)
+        return value if isinstance(value, str) else str(value)
     if isinstance(default, dict):
         return value if isinstance(value, dict) else copy.deepcopy(default)
     if isinstance(default, list):

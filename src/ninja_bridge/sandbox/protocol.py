@@ -10,7 +10,9 @@ from aiohttp import web
 
 from ninja_bridge.sandbox import account
 from ninja_bridge.sandbox.entities import ENTITIES, Entity, parse_includes, render
-from ninja_bridge.sandbox.errors import HTML_METHOD_NOT_ALLOWED, HTML_NOT_FOUND, REDIRECT_BACK, ApiError, invalid_include, message
+from ninja_bridge.sandbox.errors import (
+    HTML_METHOD_NOT_ALLOWED, HTML_NOT_FOUND, REDIRECT_BACK, ApiError, invalid_include, message,
+)
 from ninja_bridge.sandbox.listing import paginate
 from ninja_bridge.sandbox.store import Record, SandboxStore
 
@@ -94,7 +96,8 @@ def require_password(request: web.Request) -> None:
             password = base64.b64decode(request.headers["X-API-PASSWORD-BASE64"]).decode()
         except (ValueError, UnicodeDecodeError):
             password = ""
-    if (not password and store.password_recently_confirmed()) or (password and account.is_owner_password(store, password)):
+    recently_confirmed = not password and store.password_recently_confirmed()
+    if recently_confirmed or (password and account.is_owner_password(store, password)):
         store.confirm_password()
         return
     raise ApiError(412, {"message": "Invalid Password", "errors": {}})
