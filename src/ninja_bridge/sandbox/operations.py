@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from ninja_bridge.sandbox import billing
 from ninja_bridge.sandbox.entities import ENTITIES, Entity
-from ninja_bridge.sandbox.errors import ApiError, model_not_found, numeric_path_id, record_deleted
+from ninja_bridge.sandbox.errors import ApiError, model_not_found, numeric_path_id, record_deleted, unauthorized
 from ninja_bridge.sandbox.store import Record, SandboxStore, stable_token
 from ninja_bridge.sandbox.validation import PHP_NUMERIC, list_of_dicts, parse_date, validate
 
@@ -43,6 +43,9 @@ def find_by_path_id(store: SandboxStore, entity: Entity, raw_id: str) -> Record:
     key = store.codec.decode(raw_id)
     record = store.table(entity.name).get(key)
     if record is None:
+        # User binding is scoped to the account, so other companies' users are simply not found.
+        if entity.name != "users" and store.belongs_to_other_company(entity.name, key):
+            raise unauthorized()
         raise model_not_found(entity.model)
     return record
 

@@ -11,7 +11,7 @@ from aiohttp import web
 from ninja_bridge.sandbox import account
 from ninja_bridge.sandbox.entities import ENTITIES, Entity, parse_includes, render
 from ninja_bridge.sandbox.errors import (
-    HTML_METHOD_NOT_ALLOWED, HTML_NOT_FOUND, REDIRECT_BACK, ApiError, invalid_include, message,
+    HTML_FORBIDDEN, HTML_METHOD_NOT_ALLOWED, HTML_NOT_FOUND, REDIRECT_BACK, ApiError, invalid_include, message,
 )
 from ninja_bridge.sandbox.listing import paginate
 from ninja_bridge.sandbox.store import Record, SandboxStore
@@ -80,8 +80,11 @@ def error_response(request: web.Request, error: ApiError) -> web.Response:
         back = request.headers.get("Referer") or f"{request.scheme}://{request.host}/"
         return web.Response(status=302, headers={"Location": back}, content_type="text/html",
                             text=f'<meta http-equiv="refresh" content="0;url={back}" />Redirecting to {back}.')
-    status, title = {HTML_NOT_FOUND: (404, "Not Found"), HTML_METHOD_NOT_ALLOWED: (405, "Method Not Allowed")}.get(
-        error.without_json, (500, "Server Error"))
+    status, title = {
+        HTML_NOT_FOUND: (404, "Not Found"),
+        HTML_FORBIDDEN: (403, "Forbidden"),
+        HTML_METHOD_NOT_ALLOWED: (405, "Method Not Allowed"),
+    }.get(error.without_json, (500, "Server Error"))
     return web.Response(status=status, content_type="text/html",
                         text=f"<!DOCTYPE html><html><head><title>{title}</title></head>"
                              f"<body><div>{status} | {title}</div></body></html>")

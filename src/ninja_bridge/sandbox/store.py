@@ -43,6 +43,9 @@ TABLE_KEY_OFFSETS: dict[str, int] = {
     "documents": 801,
 }
 DEFAULT_KEY_OFFSET = 901
+# The keys just below each table's offset belong to other companies on the same v5 instance: route
+# binding finds those rows (it has no company scope) and the policy then refuses them.
+OTHER_COMPANY_ROWS = 20
 MAX_KEY = 2**29
 # What an undecodable hashed id in a request body turns into: present (so "required" passes) but
 # matching no row (so "exists" fails), like the JsonResponse v5's decodePrimaryKey returns.
@@ -142,6 +145,12 @@ class SandboxStore:
         self.frozen_now: int | None = None
         self.recent_writes: dict[str, float] = {}
         self.password_confirmed_until = 0.0
+
+    def belongs_to_other_company(self, table_name: str, key: object) -> bool:
+        if type(key) is not int:
+            return False
+        first_own_key = TABLE_KEY_OFFSETS.get(table_name, DEFAULT_KEY_OFFSET)
+        return max(1, first_own_key - OTHER_COMPANY_ROWS) <= key < first_own_key
 
     def table(self, name: str) -> Table:
         if name not in self.tables:
