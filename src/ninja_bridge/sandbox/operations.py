@@ -309,12 +309,14 @@ def archive(store: SandboxStore, kind: str, record: Record) -> None:
 def restore(store: SandboxStore, kind: str, record: Record) -> None:
     if not record["archived_at"] and not record["is_deleted"]:
         return
+    if kind == "payments" and record["is_deleted"]:
+        return  # PaymentRepository::restore: "we cannot restore a deleted payment"
     was_deleted = record["is_deleted"]
     record["archived_at"] = 0
     record["is_deleted"] = False
     record["updated_at"] = store.now()
-    if kind == "payments" and was_deleted:
-        billing.reverse_payment(store, record, sign=+1)
+    if kind == "invoices" and was_deleted:
+        billing.restore_invoice(store, record)
     refresh_client(store, kind, record)
     store.emit("restore", kind, record)
 
@@ -326,7 +328,9 @@ def delete(store: SandboxStore, kind: str, record: Record) -> None:
     record["archived_at"] = record["archived_at"] or store.now()
     record["updated_at"] = store.now()
     if kind == "payments":
-        billing.reverse_payment(store, record)
+        billing.cancel_payment(store, record)
+    elif kind == "invoices":
+        billing.delete_invoice(store, record)
     refresh_client(store, kind, record)
     store.emit("delete", kind, record)
 
