@@ -4,8 +4,9 @@ the answer. Each step lives in its own module; this one only strings them togeth
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 import orjson
 from aiohttp import web
@@ -135,7 +136,8 @@ class ResourceProxy:
         rows = body.get("data") if isinstance(body.get("data"), list) else []
         await self.fan_out(exchange, rows, tree)
         ctx = self.context(exchange)
-        data = [self.plan.to_v4(row, tree, ctx) for row in rows]
+        with undecodable_ids_as_v4_error():
+            data = [self.plan.to_v4(row, tree, ctx) for row in rows]
         meta = {"pagination": self.pagination(exchange, body.get("meta", {}).get("pagination") or {})}
         return json_response(200, {"data": data, "meta": meta})
 
@@ -181,7 +183,8 @@ class ResourceProxy:
             raise errors.upstream_bad_answer("no record in the answer")
         plan = plan or self.plan
         await self.fan_out(exchange, [record], tree, plan)
-        return plan.to_v4(record, tree, self.context(exchange, created))
+        with undecodable_ids_as_v4_error():
+            return plan.to_v4(record, tree, self.context(exchange, created))
 
     async def fan_out(self, exchange: Exchange, rows: list[dict], tree: IncludeTree,
                       plan: EntityPlan | None = None) -> None:
@@ -230,6 +233,16 @@ class ResourceProxy:
         per_page = _positive_int(exchange.request.query.get("per_page"), self.page_size)
         return {"data": [], "meta": {"pagination": {
             "total": 0, "count": 0, "per_page": per_page, "current_page": 1, "total_pages": 0, "links": []}}}
+
+
+@contextmanager
+def undecodable_ids_as_v4_error() -> Iterator[None]:
+    """An id v5 sent that the translator cannot read: most often a HASH_SALT that differs."""
+    try:
+        yield
+    except IdError as exc:
+        raise errors.upstream_bad_answer(
+            f"{exc} (is NINJA_BRIDGE_HASH_SALT the v5 server's HASH_SALT?)") from exc
 
 
 async def read_json_body(request: web.Request) -> dict:
