@@ -183,6 +183,7 @@ async def test_download_of_a_quote(proxy):
     ("/api/v1/download/207", {"error": {"message": "Route does not exist"}}),  # deleted: v4 abort(404)
     ("/api/v1/download/99999", {"message": "record does not exist"}),
     ("/api/v1/download/abc", {"message": "record does not exist"}),
+    (f"/api/v1/download/{RECURRING_1}", {"error": {"message": "Route does not exist"}}),  # no v5 PDF route
 ])
 async def test_download_not_found(proxy, path, body):
     response = await proxy.get(path)
