@@ -24,7 +24,7 @@ V4_RESOURCES_WITH_ACTIONS = {"clients", "payments", "credits", "products", "tax_
 
 def all_action_tables(mappings):
     for name, resource in mappings.resources.items():
-        yield name, resource.entity, resource.actions
+        yield name, resource.entity, resource.actions or {}
         for kind, other in resource.kind_actions.items():
             yield name, kind, other.actions
 
@@ -38,7 +38,7 @@ def test_only_v4_action_names_are_declared(mappings):
 def test_every_v4_resource_with_actions_archives_restores_deletes(mappings):
     for name in V4_RESOURCES_WITH_ACTIONS & set(mappings.resources):
         actions = mappings.resources[name].actions
-        assert {"archive", "restore", "delete"} <= set(actions), name
+        assert actions is not None and {"archive", "restore", "delete"} <= set(actions), name
         for action in ("archive", "restore", "delete"):
             spec = actions[action]
             assert (spec.bulk or spec.route) == action, (name, action)

@@ -259,3 +259,19 @@ async def test_download_cut_upstream_cuts_the_client(aiohttp_server, aiohttp_cli
     with pytest.raises(Exception) as raised:  # never a short body that looks complete
         await asyncio.wait_for(response.read(), 5)
     assert not isinstance(raised.value, asyncio.TimeoutError)
+
+
+@pytest.mark.parametrize("declared, status", [({}, 400), (None, 200)])
+async def test_empty_table_refuses_and_no_table_updates(aiohttp_client, proxy_settings, sandbox_store, declared,
+                                                        status):
+    from ninja_bridge.translate.spec import load_mappings
+    from ninja_bridge.translate.structural import known_functions
+
+    mappings = load_mappings(known_functions=known_functions())
+    mappings.resources["products"].actions = declared
+    client = await aiohttp_client(create_app(proxy_settings, mappings=mappings), headers=V4_AUTH)
+    response = await client.put("/api/v1/products/503?action=archive", json={"notes": "kept"})
+    assert response.status == status, await response.text()
+    product = sandbox_store.table("products").get(503)
+    assert not product["archived_at"]  # neither archived...
+    assert (product["notes"] == "kept") is (declared is None)  # ...and only the plain update wrote

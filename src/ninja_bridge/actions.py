@@ -74,7 +74,7 @@ class Actions:
             raise errors.record_not_found() from exc
         spec = resource.spec
         if kind == resource.kind:
-            return Target(v4_id, kind, v5_id, spec.v5_path, spec.entity, spec.actions)
+            return Target(v4_id, kind, v5_id, spec.v5_path, spec.entity, spec.actions or {})
         other = spec.kind_actions.get(kind)
         if other is None:
             raise errors.record_not_found()

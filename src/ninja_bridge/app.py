@@ -137,7 +137,7 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
 
     def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
         method = getattr(resource, operation)
-        if operation == "update" and (resource.spec.actions or resource.spec.kind_actions):
+        if operation == "update" and (resource.spec.actions is not None or resource.spec.kind_actions):
             method = actions.update_or_act(resource, method)
         return exchange_handler(resource, method)
 

@@ -95,7 +95,9 @@ class ResourceSpec(_Strict):
     v5_includes: list[str] = Field(default_factory=list)  # always asked of v5
     rewrites: dict[Operation, list[str]] = Field(default_factory=dict)
     error_fields: dict[str, str] = Field(default_factory=dict)  # v5 error key -> v4 field
-    actions: dict[str, ActionSpec] = Field(default_factory=dict)  # v4 ?action= -> v5, on `PUT /{name}/{id}`
+    # v4 `PUT /{name}/{id}?action=` -> v5. None: v4's update ignored `action` (a plain update);
+    # {}: v4 ran actions here but none has a v5 equivalent (every action answers v4's 400).
+    actions: dict[str, ActionSpec] | None = None
     kind_actions: dict[str, KindActions] = Field(default_factory=dict)  # v5 kind -> its actions
 
 
@@ -282,7 +284,7 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
 
 def _check_actions(name: str, resource: ResourceSpec, mappings: Mappings, origin: dict) -> list[MappingProblem]:
     file = origin.get(("resources", name), "?")
-    tables = [("actions", resource.actions)] + [
+    tables = [("actions", resource.actions or {})] + [
         (f"kind_actions.{kind}.actions", spec.actions) for kind, spec in resource.kind_actions.items()]
     problems = [MappingProblem(file, f"resources.{name}.kind_actions.{kind}.entity", f"unknown entity {spec.entity!r}")
                 for kind, spec in resource.kind_actions.items()
