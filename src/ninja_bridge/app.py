@@ -10,12 +10,12 @@ from typing import Awaitable, Callable
 from aiohttp import web
 
 from . import errors
+from .actions import Actions
 from .config import Settings
+from .documents import DocumentUpload
 from .ids.codec import HashidCodec
 from .ids.translator import IdTranslator, SchemeIdTranslator
 from .observability import log
-from .actions import Actions
-from .documents import DocumentUpload
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
 from .routes import API_PREFIX, route_table
 from .translate.plan import PlanSet

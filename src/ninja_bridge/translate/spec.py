@@ -79,7 +79,7 @@ class KindActions(_Strict):
     (``/invoices/{id}`` also names quotes and recurring invoices)."""
 
     v5_path: str
-    entity: str | None = None  # v4 shape of these records; None: the resource's entity
+    entity: str | None = None  # v4 shape of these records; None: the entity of that kind, else the resource's
     actions: dict[str, ActionSpec] = Field(default_factory=dict)
 
 
