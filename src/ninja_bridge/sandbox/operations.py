@@ -325,8 +325,7 @@ def delete(store: SandboxStore, kind: str, record: Record) -> None:
     if record["is_deleted"]:
         return
     record["is_deleted"] = True
-    record["archived_at"] = record["archived_at"] or store.now()
-    record["updated_at"] = store.now()
+    record["archived_at"] = record["updated_at"] = store.now()  # the soft delete stamps deleted_at again
     if kind == "payments":
         billing.cancel_payment(store, record)
     elif kind == "invoices":
