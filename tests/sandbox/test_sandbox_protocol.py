@@ -231,3 +231,8 @@ async def test_ping_and_statics(client):
     statics = await (await client.get("/api/v1/statics")).json()
     assert {"currencies", "countries", "payment_types", "languages"} <= set(statics)
     assert {"id": "1", "code": "USD"}.items() <= statics["currencies"][0].items()
+
+
+async def test_head_is_answered_on_get_routes(client):
+    response = await client.head("/api/v1/clients")
+    assert response.status == 200 and await response.read() == b""

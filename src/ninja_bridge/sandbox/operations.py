@@ -274,6 +274,18 @@ def update(store: SandboxStore, kind: str, record: Record, payload: dict) -> Rec
     return record
 
 
+def link_billed_work(store: SandboxStore, invoice: Record) -> None:
+    """InvoiceService::linkEntities: tasks and expenses named by hashed line_items[].task_id / expense_id
+    point back at the invoice (a line item id that is not a valid hash links nothing)."""
+    for kind, line_key in (("tasks", "task_id"), ("expenses", "expense_id")):
+        wanted = {store.codec.decode(str(line[line_key])) for line in invoice["line_items"] if line.get(line_key)}
+        for row in store.table(kind):
+            if row["id"] in wanted:
+                row["invoice_id"] = invoice["id"]
+            elif kind == "tasks" and row.get("invoice_id") == invoice["id"]:
+                row["invoice_id"] = None  # v5 unlinks the invoice's tasks first (expenses stay linked)
+
+
 def default_design_key(store: SandboxStore) -> int:
     """fillDefaults decodes the settings' invoice_design_id, hard-coded as the hash "Wpmbk5ezJn" (2 with the
     empty salt); under another salt it does not decode and PHP's intval() of the error object gives 1."""
@@ -291,6 +303,8 @@ def after_save(store: SandboxStore, kind: str, record: Record, payload: dict, cr
         sync_contacts(store, "vendor_contacts", record["id"], payload, created)
     elif kind in INVOICE_LIKE:
         sync_invitations(store, kind, record, payload, created)
+        if kind == "invoices":
+            link_billed_work(store, record)
         billing.recalculate_client(store, record["client_id"])
     elif kind == "tasks" and isinstance(record.get("time_log"), str) and not record["time_log"]:
         record["time_log"] = "[]"
