@@ -76,6 +76,10 @@ async def test_tasks_projects_and_statuses(client):
         "description": "Kickoff", "project_id": project["id"], "time_log": "[[1725000000,0]]",
     }))
     assert task["is_running"] is True and task["project_id"] == project["id"]
+    assert task["rate"] == 120.0  # the project's task rate
+    assert task["status_id"] == statuses[0]["id"]  # the first task status
+    loose = await data(await client.post("/api/v1/tasks", json={"description": "Call"}))
+    assert loose["rate"] == 95.0  # the company's default task rate
 
 
 async def test_expenses_and_categories(client):

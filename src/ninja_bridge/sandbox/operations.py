@@ -232,6 +232,8 @@ def create(store: SandboxStore, kind: str, payload: dict) -> Record:
         record["event_id"] = str(payload["event_id"])
     if "number" in entity.fields and not record.get("number") and kind not in ("tax_rates",):
         record["number"] = billing.next_number(store, kind)
+    if kind == "tasks":
+        fill_task_defaults(store, record)
     if kind in INVOICE_LIKE or kind == "payments" or kind == "expenses":
         record["date"] = record.get("date") or billing.today(store)
     if kind in INVOICE_LIKE:
@@ -272,6 +274,20 @@ def update(store: SandboxStore, kind: str, record: Record, payload: dict) -> Rec
     after_save(store, kind, record, payload, created=False)
     store.emit("update", kind, record)
     return record
+
+
+def fill_task_defaults(store: SandboxStore, task: Record) -> None:
+    """TaskRepository on a new task: the first task status, and a rate from project, client or company."""
+    if task.get("status_id") is None:
+        statuses = [s for s in store.table("task_statuses") if not s["archived_at"]]
+        if statuses:
+            task["status_id"] = min(statuses, key=lambda s: (s["status_order"], s["id"]))["id"]
+    if task.get("rate", 0) <= 0:
+        project = store.table("projects").get(task.get("project_id")) or {}
+        client = store.table("clients").get(task.get("client_id")) or {}
+        candidates = (project.get("task_rate"), client.get("settings", {}).get("default_task_rate"),
+                      store.company.get("settings", {}).get("default_task_rate"))
+        task["rate"] = next((billing.to_float(rate) for rate in candidates if billing.to_float(rate) > 0), 0.0)
 
 
 def link_billed_work(store: SandboxStore, invoice: Record) -> None:
