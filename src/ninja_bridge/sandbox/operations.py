@@ -232,6 +232,8 @@ def create(store: SandboxStore, kind: str, payload: dict) -> Record:
         record["event_id"] = str(payload["event_id"])
     if "number" in entity.fields and not record.get("number") and kind not in ("tax_rates",):
         record["number"] = billing.next_number(store, kind)
+    if kind == "tasks":
+        fill_task_defaults(store, record)
     if kind in INVOICE_LIKE or kind == "payments" or kind == "expenses":
         record["date"] = record.get("date") or billing.today(store)
     if kind in INVOICE_LIKE:
@@ -274,6 +276,32 @@ def update(store: SandboxStore, kind: str, record: Record, payload: dict) -> Rec
     return record
 
 
+def fill_task_defaults(store: SandboxStore, task: Record) -> None:
+    """TaskRepository on a new task: the first task status, and a rate from project, client or company."""
+    if task.get("status_id") is None:
+        statuses = [s for s in store.table("task_statuses") if not s["archived_at"]]
+        if statuses:
+            task["status_id"] = min(statuses, key=lambda s: (s["status_order"], s["id"]))["id"]
+    if task.get("rate", 0) <= 0:
+        project = store.table("projects").get(task.get("project_id")) or {}
+        client = store.table("clients").get(task.get("client_id")) or {}
+        candidates = (project.get("task_rate"), client.get("settings", {}).get("default_task_rate"),
+                      store.company.get("settings", {}).get("default_task_rate"))
+        task["rate"] = next((billing.to_float(rate) for rate in candidates if billing.to_float(rate) > 0), 0.0)
+
+
+def link_billed_work(store: SandboxStore, invoice: Record) -> None:
+    """InvoiceService::linkEntities: tasks and expenses named by hashed line_items[].task_id / expense_id
+    point back at the invoice (a line item id that is not a valid hash links nothing)."""
+    for kind, line_key in (("tasks", "task_id"), ("expenses", "expense_id")):
+        wanted = {store.codec.decode(str(line[line_key])) for line in invoice["line_items"] if line.get(line_key)}
+        for row in store.table(kind):
+            if row["id"] in wanted:
+                row["invoice_id"] = invoice["id"]
+            elif kind == "tasks" and row.get("invoice_id") == invoice["id"]:
+                row["invoice_id"] = None  # v5 unlinks the invoice's tasks first (expenses stay linked)
+
+
 def default_design_key(store: SandboxStore) -> int:
     """fillDefaults decodes the settings' invoice_design_id, hard-coded as the hash "Wpmbk5ezJn" (2 with the
     empty salt); under another salt it does not decode and PHP's intval() of the error object gives 1."""
@@ -291,6 +319,8 @@ def after_save(store: SandboxStore, kind: str, record: Record, payload: dict, cr
         sync_contacts(store, "vendor_contacts", record["id"], payload, created)
     elif kind in INVOICE_LIKE:
         sync_invitations(store, kind, record, payload, created)
+        if kind == "invoices":
+            link_billed_work(store, record)
         billing.recalculate_client(store, record["client_id"])
     elif kind == "tasks" and isinstance(record.get("time_log"), str) and not record["time_log"]:
         record["time_log"] = "[]"
@@ -325,8 +355,7 @@ def delete(store: SandboxStore, kind: str, record: Record) -> None:
     if record["is_deleted"]:
         return
     record["is_deleted"] = True
-    record["archived_at"] = record["archived_at"] or store.now()
-    record["updated_at"] = store.now()
+    record["archived_at"] = record["updated_at"] = store.now()  # the soft delete stamps deleted_at again
     if kind == "payments":
         billing.cancel_payment(store, record)
     elif kind == "invoices":

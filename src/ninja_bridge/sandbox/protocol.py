@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import orjson
@@ -19,8 +20,38 @@ from ninja_bridge.sandbox.store import Record, SandboxStore
 API_VERSION_HEADERS = {"X-Api-Version": "5.0.16", "X-App-Version": "5.10.17"}
 
 
+LEADING_INDENT = re.compile(rb"(?m)^ +")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def php_json(body: Any, pretty: bool = False) -> bytes:
+    """json_encode() as PHP does it: `/` escaped as `\\/`, non-ASCII as \\uXXXX, JSON_PRETTY_PRINT by 4 spaces."""
+    raw = orjson.dumps(body, option=orjson.OPT_INDENT_2 if pretty else 0)
+    if pretty:
+        raw = LEADING_INDENT.sub(lambda match: match.group(0) * 2, raw)
+    raw = raw.replace(b"/", b"\\/")  # "/" never occurs outside strings in JSON
+    if not raw.isascii():
+        raw = NON_ASCII.sub(escape_non_ascii, raw.decode()).encode()
+    return raw
+
+
+def escape_non_ascii(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code > 0xFFFF:  # outside the BMP: a UTF-16 surrogate pair, as PHP writes it
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json",
+    """Laravel's response()->json(): compact, used for messages and errors."""
+    return web.Response(body=php_json(body), status=status, content_type="application/json")
+
+
+def envelope_response(body: Any) -> web.Response:
+    """BaseController::response(): top-level keys sorted, pretty-printed, with the version headers."""
+    ordered = dict(sorted(body.items()))
+    return web.Response(body=php_json(ordered, pretty=True), content_type="application/json",
                         headers=API_VERSION_HEADERS)
 
 
@@ -49,7 +80,7 @@ async def read_payload(request: web.Request) -> dict:
 
 def item(request: web.Request, entity: Entity, record: Record) -> web.Response:
     includes = parse_includes(request.query.get("include"))
-    return json_response({"data": render(store_of(request), entity, record, includes)})
+    return envelope_response({"data": render(store_of(request), entity, record, includes)})
 
 
 def list_response(request: web.Request, entity: Entity, rows: list[Record]) -> web.Response:
@@ -59,7 +90,7 @@ def list_response(request: web.Request, entity: Entity, rows: list[Record]) -> w
             raise invalid_include(name)
     page_rows, meta = paginate(request, rows)
     store = store_of(request)
-    return json_response({"data": [render(store, entity, row, includes) for row in page_rows], "meta": meta})
+    return envelope_response({"data": [render(store, entity, row, includes) for row in page_rows], "meta": meta})
 
 
 def expects_json(request: web.Request) -> bool:
