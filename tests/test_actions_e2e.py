@@ -163,7 +163,7 @@ async def test_email_invoice_errors(proxy):
 
 
 async def test_download_has_v4_headers(proxy):
-    response = await proxy.get("/api/v1/download/202")
+    response = await proxy.get("/api/v1/download/202", headers={"X-Request-ID": "pdf-1"})
     body = await response.read()
     assert response.status == 200 and body.startswith(b"%PDF-1.4") and b"Invoice 0002" in body
     assert response.headers["Content-Type"] == "application/pdf"
@@ -171,6 +171,7 @@ async def test_download_has_v4_headers(proxy):
     assert response.headers["Content-Length"] == str(len(body))
     assert response.headers["Cache-Control"] == "public, must-revalidate, max-age=0"
     assert response.headers["Last-Modified"].endswith("GMT")
+    assert response.headers["X-Request-ID"] == "pdf-1"  # streamed: headers left before the middleware saw them
 
 
 async def test_download_of_a_quote(proxy):

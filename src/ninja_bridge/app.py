@@ -70,6 +70,12 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     return response
 
 
+async def stamp_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """Streamed answers (PDF downloads) send their headers before the middleware gets them back."""
+    if REQUEST_ID in request:
+        response.headers.setdefault("X-Request-ID", request[REQUEST_ID])
+
+
 def _as_pair(error: errors.V4Error) -> tuple[int, object]:
     return error.status, error.body
 
@@ -105,6 +111,7 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     async def stop(app: web.Application) -> None:
         await upstream.close()
 
+    app.on_response_prepare.append(stamp_request_id)
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
 
