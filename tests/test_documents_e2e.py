@@ -186,3 +186,21 @@ async def test_file_reaches_v5_before_the_client_finished_sending(aiohttp_server
     assert response.status == 200, await response.text()
     document = (await response.json())["data"]
     assert document["size"] == 200_000 and document["invoice_id"] == 202 and document["id"] == 9
+
+
+PARENT_PART = b'--xyz\r\nContent-Disposition: form-data; name="invoice_id"\r\n\r\n202\r\n'
+FILE_HEAD = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'
+
+
+@pytest.mark.parametrize("content_type, body, status", [
+    ("multipart/form-data", b"garbage", 400),  # no boundary
+    ("multipart/form-data; boundary=xyz", b"garbage", 400),
+    ("multipart/form-data; boundary=xyz", PARENT_PART + b"--xyz--\r\n", 422),  # no file
+    # the body ends inside the file, with no closing boundary: spooled (file first) or streamed
+    ("multipart/form-data; boundary=xyz", FILE_HEAD + b"abc", 400),
+    ("multipart/form-data; boundary=xyz", PARENT_PART + FILE_HEAD + b"abc", 400),
+])
+async def test_malformed_multipart_is_refused_and_stores_nothing(proxy, sandbox_store, content_type, body, status):
+    response = await proxy.post("/api/v1/documents", data=body, headers={"Content-Type": content_type})
+    assert response.status == status, await response.text()
+    assert documents_of(sandbox_store, "invoices", 202) == []

@@ -160,6 +160,8 @@ class DocumentUpload:
                 raise UploadAborted(errors.bad_request(
                     f"The upload body was cut or malformed: {type(exc).__name__}")) from exc
             if not chunk:
+                if not part.at_eof():  # the body ended without the part's closing boundary
+                    raise UploadAborted(errors.bad_request("The upload body ended inside the file"))
                 return
             self.count(len(chunk))
             yield chunk
