@@ -110,11 +110,11 @@ async def login(request: web.Request) -> web.Response:
     if not account.check_credentials(store, payload.get("email"), payload.get("password")):
         raise message(401, "These credentials do not match our records")
     store.confirm_password()  # a fresh login also satisfies password-protected routes for a while
-    return envelope_response({"data": account.company_users(store)})
+    return envelope_response(request, account.company_users(store))
 
 
 async def refresh(request: web.Request) -> web.Response:
-    return envelope_response({"data": account.company_users(store_of(request))})
+    return envelope_response(request, account.company_users(store_of(request)))
 
 
 async def ping(request: web.Request) -> web.Response:
