@@ -77,7 +77,7 @@ async def read_payload(request: web.Request) -> dict:
     """The request input: a JSON object, or form fields. Malformed JSON is a 400."""
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+        return clean_input({key: value for key, value in form.items() if isinstance(value, str)})
     raw = await request.read()
     if not raw.strip():
         return {}
@@ -85,7 +85,22 @@ async def read_payload(request: web.Request) -> dict:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise message(400, "Malformed JSON: the request body could not be decoded.") from None
-    return payload if isinstance(payload, dict) else {}
+    return clean_input(payload) if isinstance(payload, dict) else {}
+
+
+UNTRIMMED_KEYS = frozenset({"password", "password_confirmation", "current_password"})
+
+
+def clean_input(value: Any, key: object = None) -> Any:
+    """Laravel's global TrimStrings and ConvertEmptyStringsToNull middlewares, applied to every input."""
+    if isinstance(value, dict):
+        return {k: clean_input(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_input(v) for v in value]
+    if isinstance(value, str):
+        text = value if key in UNTRIMMED_KEYS else value.strip()
+        return text or None
+    return value
 
 
 def item(request: web.Request, entity: Entity, record: Record) -> web.Response:
