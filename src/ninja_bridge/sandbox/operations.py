@@ -437,10 +437,9 @@ def unsaved_clone(target: Entity, source: Record) -> Record:
 
 
 def convert_quote(store: SandboxStore, quote: Record) -> Record:
+    """QuoteService::convert: a draft invoice for the same client and lines, invited as the quote was."""
     if quote.get("invoice_id"):
-        invoice = store.table("invoices").get(quote["invoice_id"])
-        if invoice is not None:
-            return invoice
+        raise ApiError(400, {"message": "This quote has already been converted. Cannot convert again."})
     invoice = copy_to_invoice(store, "quotes", quote)
     quote["invoice_id"] = invoice["id"]
     quote["status_id"] = billing.QUOTE_CONVERTED
