@@ -453,6 +453,18 @@ async def refresh(request: web.Request) -> web.Response:
     return json_response({"data": account.company_users(store_of(request))})
 
 
+async def update_company(request: web.Request) -> web.Response:
+    """PUT /companies/{id}: the company's settings (merged) and a few top-level flags."""
+    store = store_of(request)
+    if store.decode(request.match_info["id"]) != store.company.get("id"):
+        raise message(400, "No query results for model [App\\Models\\Company].")
+    payload = await read_payload(request)
+    if isinstance(payload.get("settings"), dict):
+        store.company["settings"] = {**store.company.get("settings", {}), **payload["settings"]}
+    store.company["updated_at"] = store.now()
+    return json_response({"data": account.company_payload(store)})
+
+
 async def ping(request: web.Request) -> web.Response:
     return json_response(account.ping(store_of(request)))
 
@@ -506,6 +518,7 @@ def add_routes(app: web.Application) -> None:
     router.add_get(f"{API}/ping", ping)
     router.add_get(f"{API}/health_check", health_check)
     router.add_get(f"{API}/statics", statics)
+    router.add_put(f"{API}/companies/{{id}}", update_company)
     router.add_post(f"{API}/emails", send_email)
     router.add_get(f"{API}/documents/{{id}}/download", download_document)
     router.add_post(f"{API}/{uploadable}/{{id}}/upload", upload_documents)

@@ -286,6 +286,14 @@ def billing_time_log_ok(time_log: object) -> bool:
     return isinstance(log, list) and all(isinstance(entry, list) for entry in log)
 
 
+def validate_payment_term(store: SandboxStore, payload: dict, existing: Record | None,
+                          errors: ValidationErrors) -> None:
+    """StorePaymentTermRequest: num_days required and numeric."""
+    if existing is None and payload.get("num_days") in (None, ""):
+        errors.required("num_days")
+    check_numbers(payload, errors, "num_days")
+
+
 def validate_vendor(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
     check_contacts(payload, errors)
 
@@ -331,6 +339,7 @@ VALIDATORS: dict[str, Validator] = {
     "tasks": validate_task,
     "vendors": validate_vendor,
     "webhooks": validate_webhook,
+    "payment_terms": validate_payment_term,
 }
 
 
