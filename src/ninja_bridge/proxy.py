@@ -4,8 +4,9 @@ the answer. Each step lives in its own module; this one only strings them togeth
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 import orjson
 from aiohttp import web
@@ -161,7 +162,8 @@ class ResourceProxy:
         rows = body.get("data") if isinstance(body.get("data"), list) else []
         await self.fan_out(exchange, rows, tree)
         ctx = self.context(exchange)
-        data = [self.plan.to_v4(row, tree, ctx) for row in rows]
+        with undecodable_ids_as_v4_error():
+            data = [self.plan.to_v4(row, tree, ctx) for row in rows]
         meta = {"pagination": self.pagination(exchange, body.get("meta", {}).get("pagination") or {})}
         return json_response(200, {"data": data, "meta": meta})
 
@@ -209,7 +211,9 @@ class ResourceProxy:
         if not isinstance(record, dict):
             raise errors.upstream_bad_answer("no record in the answer")
         await self.fan_out(exchange, [record], tree)
-        return json_response(200, {"data": self.plan.to_v4(record, tree, self.context(exchange, created))})
+        with undecodable_ids_as_v4_error():
+            data = self.plan.to_v4(record, tree, self.context(exchange, created))
+        return json_response(200, {"data": data})
 
     async def fan_out(self, exchange: Exchange, rows: list[dict], tree: IncludeTree) -> None:
         await fan_out(exchange, self.plan, rows, tree)
@@ -263,6 +267,16 @@ async def fan_out(exchange: Exchange, plan: EntityPlan, rows: list[dict], tree: 
         row[EntityPlan.fanout_key(name)] = body.get("data") or []
 
     await asyncio.gather(*(fetch(row, name, include, sub) for row in rows for name, include, sub in fanouts))
+
+
+@contextmanager
+def undecodable_ids_as_v4_error() -> Iterator[None]:
+    """An id v5 sent that the translator cannot read: most often a HASH_SALT that differs."""
+    try:
+        yield
+    except IdError as exc:
+        raise errors.upstream_bad_answer(
+            f"{exc} (is NINJA_BRIDGE_HASH_SALT the v5 server's HASH_SALT?)") from exc
 
 
 async def read_json_body(request: web.Request) -> dict:

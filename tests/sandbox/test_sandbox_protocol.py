@@ -109,6 +109,20 @@ async def test_numeric_and_undecodable_path_ids(client):
     assert await response.json() == {"message": "Record with value 1e3 not found"}
 
 
+async def test_other_companies_records_are_found_then_refused(client):
+    # keys are global in v5: the ones below the sandbox company's belong to other companies
+    response = await client.get(f"/api/v1/clients/{CODEC.encode(100)}")
+    assert response.status == 401
+    assert await response.json() == {"message": "This action is unauthorized."}
+    response = await client.put(f"/api/v1/invoices/{CODEC.encode(200)}", json={})
+    assert response.status == 401
+    # in request bodies the company-scoped `exists` rule just calls them invalid
+    response = await client.post("/api/v1/invoices", json={"client_id": CODEC.encode(100)})
+    assert (await response.json())["errors"] == {"client_id": ["The selected client id is invalid."]}
+    response = await client.get(f"/api/v1/users/{CODEC.encode(10)}", headers={"X-API-PASSWORD": "password"})
+    assert response.status == 400
+
+
 async def test_show_finds_deleted_records(client, store):
     deleted = next(row for row in store.table("invoices") if row["is_deleted"])
     response = await client.get(f"/api/v1/invoices/{CODEC.encode(deleted['id'])}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ninja_bridge.ids.codec import HashidCodec
 
 CODEC = HashidCodec("")
@@ -109,8 +111,19 @@ async def test_client_validation(client):
         "message": "The given data was invalid.",
         "errors": {"contacts.0.email": ["The contacts.0.email field must be a valid email address."]},
     }
-    response = await client.post("/api/v1/clients", json={"name": "Dup", "number": "0001"})
-    assert (await response.json())["errors"] == {"number": ["The number has already been taken."]}
+    response = await client.post("/api/v1/clients", json={"name": "Dup", "number": "0001", "id_number": "nw-1001"})
+    assert (await response.json())["errors"] == {
+        "number": ["The number has already been taken."], "id_number": ["The id number has already been taken."],
+    }
+    response = await client.post("/api/v1/clients", json={
+        "country_id": "US", "contacts": [{"email": "a@x.example", "password": "short"}, {"email": "A@x.example"}],
+    })
+    assert (await response.json())["errors"] == {
+        "contacts.0.email": ["The contacts.0.email field has a duplicate value."],
+        "contacts.0.password": ["The contacts.0.password field must be at least 7 characters."],
+        "contacts.1.email": ["The contacts.1.email field has a duplicate value."],
+        "country_id": ["The country id field must be an integer."],
+    }
 
 
 # --- invoices -------------------------------------------------------------------------------
@@ -148,12 +161,16 @@ async def test_invoice_validation(client, store):
     assert response.status == 422
     assert (await response.json())["errors"] == {"client_id": ["The client id field is required."]}
     response = await client.post("/api/v1/invoices", json={"client_id": "garbage", "number": "0001",
-                                                            "date": "09/10/2024"})
+                                                            "date": "next week", "discount": "ten"})
     assert (await response.json())["errors"] == {
         "number": ["The number has already been taken."],
         "client_id": ["The selected client id is invalid."],
         "date": ["The date field must be a valid date."],
+        "discount": ["The discount field must be a number."],
     }
+    # `date:Y-m-d` is Laravel's plain `date` rule: any parseable date passes and is stored as Y-m-d
+    invoice = await data(await client.post("/api/v1/invoices", json={"client_id": H(101), "date": "09/10/2024"}))
+    assert invoice["date"] == "2024-09-10"
 
 
 async def test_update_invoice_and_deleted_record_refused(client, store):
@@ -223,10 +240,29 @@ async def test_payment_validation(client, store):
         "client_id": H(client_key(store, "Lumen Analytics GmbH")),
         "invoices": [{"invoice_id": H(other_clients_invoice["id"]), "amount": 5}, {"invoice_id": "nope", "amount": 1}],
     })
+    # ValidInvoicesRules judges the whole list and reports its first problem on every line
     assert (await response.json())["errors"] == {
-        "invoices.0.invoice_id": ["The selected invoices.0.invoice id is invalid."],
-        "invoices.1.invoice_id": ["The selected invoices.1.invoice id is invalid."],
+        "invoices.0.invoice_id": ["Selected invoices are not from a single client"],
+        "invoices.1.invoice_id": ["Selected invoices are not from a single client"],
     }
+    owner = H(other_clients_invoice["client_id"])
+    # (each request differs in amount: v5 refuses a same-client, same-amount payment within a second)
+    response = await client.post("/api/v1/payments", json={
+        "client_id": owner, "amount": 5, "invoices": [{"invoice_id": 999, "amount": 5}],
+    })
+    assert (await response.json())["errors"] == {
+        "invoices.0.invoice_id": ["The requested invoice is not available"],
+    }
+    response = await client.post("/api/v1/payments", json={
+        "client_id": owner, "amount": 541, "invoices": [{"invoice_id": H(other_clients_invoice["id"]), "amount": 541}],
+    })
+    assert (await response.json())["errors"] == {"invoices.0.invoice_id": [
+        "The amount is greater than the invoice balance. You cannot overpay an invoice.",
+    ]}
+    response = await client.post("/api/v1/payments", json={
+        "client_id": owner, "amount": 20, "invoices": [{"invoice_id": H(other_clients_invoice["id"]), "amount": 40}],
+    })
+    assert (await response.json())["errors"] == {"amount": ["Amounts do not balance correctly."]}
 
 
 async def test_mark_paid_and_mark_sent_actions(client, store):
@@ -262,14 +298,28 @@ async def test_product_and_tax_rate_crud(client):
     assert list(rate) == ["id", "name", "rate", "is_deleted", "updated_at", "archived_at", "created_at"]
 
 
-async def test_users_are_read_only(client, store):
+async def test_users_list_is_open_but_the_rest_needs_the_password(client, store):
     users = await data(await client.get("/api/v1/users"))
     assert [u["email"] for u in users] == ["owner@example.com"]
     assert "password" not in users[0]
-    one = await data(await client.get(f"/api/v1/users/{users[0]['id']}"))
+    refused = await client.get(f"/api/v1/users/{users[0]['id']}")
+    assert refused.status == 412
+    assert await refused.json() == {"message": "Invalid Password", "errors": {}}
+    wrong = await client.get(f"/api/v1/users/{users[0]['id']}", headers={"X-API-PASSWORD": "guess"})
+    assert wrong.status == 412
+    one = await data(await client.get(f"/api/v1/users/{users[0]['id']}", headers={"X-API-PASSWORD": "password"}))
     assert one["first_name"] == "Olivia"
-    response = await client.post("/api/v1/users", json={"email": "x@example.com"})
-    assert response.status == 404
+    # v5 remembers a successful check for 30 minutes
+    renamed = await data(await client.put(f"/api/v1/users/{users[0]['id']}", json={"first_name": "Liv"}))
+    assert renamed["first_name"] == "Liv"
+    response = await client.delete(f"/api/v1/users/{users[0]['id']}")
+    assert await response.json() == {"message": "Method not supported for this route"}
+
+
+async def test_password_header_can_be_base64(client):
+    owner = (await data(await client.get("/api/v1/users")))[0]
+    response = await client.get(f"/api/v1/users/{owner['id']}", headers={"X-API-PASSWORD-BASE64": "cGFzc3dvcmQ="})
+    assert response.status == 200
 
 
 # --- bulk -----------------------------------------------------------------------------------
@@ -393,3 +443,16 @@ async def test_clone_actions_answer_unsaved_copies(client):
     assert clone["amount"] == 1420.0 and clone["status_id"] == "1" and clone["invitations"] == []
     history = await client.get(f"/api/v1/invoices/{H(201)}/history")
     assert history.status == 200 and await history.read() == b""
+
+
+async def test_mark_sent_fills_due_date_and_stamps_invitations(client, store):
+    created = await data(await client.post("/api/v1/invoices", json={
+        "client_id": H(client_key(store, "Blue Harbor Consulting")), "date": "2024-10-01",
+        "line_items": [{"product_key": "LOGO", "quantity": 1, "cost": 850}],
+    }))
+    assert created["design_id"] == "Wpmbk5ezJn"  # v5's hard-coded default design, key 2
+    assert created["due_date"] == "" and created["invitations"][0]["sent_date"] == ""
+    sent = await data(await client.get(f"/api/v1/invoices/{created['id']}/mark_sent"))
+    assert sent["due_date"] == "2024-10-15"  # the company's payment terms are 14 days
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", sent["invitations"][0]["sent_date"])
+    assert store.table("clients").get(client_key(store, "Blue Harbor Consulting"))["balance"] == 948.5 + 850

@@ -277,6 +277,19 @@ async def delete_payment_term(exchange: Exchange) -> web.StreamResponse:
     return json_response(200, {"data": exchange.plans["payment_term"].to_v4(record, {}, _context(exchange))})
 
 
+async def show_user(exchange: Exchange) -> web.StreamResponse:
+    """v5 asks for the password on GET users/{user} but not on the list: the user is found there."""
+    raw_id = exchange.request.match_info["id"]
+    try:
+        v5_id = exchange.ids.to_v5("user", int(raw_id))
+    except (ValueError, IdError):
+        raise errors.record_not_found() from None
+    user = next((row for row in await _all(exchange, "users") if row.get("id") == v5_id), None)
+    if user is None:
+        raise errors.record_not_found()
+    return json_response(200, {"data": exchange.plans["user"].to_v4(user, {}, _context(exchange))})
+
+
 # -- what v5 cannot serve ------------------------------------------------------------------------
 
 def unsupported(reason: str) -> Handler:
@@ -301,7 +314,11 @@ NO_CONTACTS = "v5 has no contacts endpoint; read and write contacts through /cli
 USER_PASSWORD = ("v5 changes users only with the acting user's password (X-API-PASSWORD), which a v4 "
                  "client never sends; and v4's own route did not work")
 
-SPECIAL_ROUTES: list[SpecialRoute] = [
+SPECIAL_ROUTES: list[SpecialRoute] = [  # fixed paths first: `users/create` is not `users/{id}`
+    *(SpecialRoute("GET", f"/{name}/create", unsupported("v4 had no API form for new records (it answered 500)"))
+      for name in V4_RESOURCES),
+    *(SpecialRoute("GET", f"/{name}/{{id}}/edit", unsupported("v4 had no API edit form (it answered 500)"))
+      for name in V4_RESOURCES),
     SpecialRoute("GET", "/ping", ping),
     SpecialRoute("POST", "/login", login, auth=False),
     SpecialRoute("POST", "/refresh", refresh),
@@ -326,6 +343,7 @@ SPECIAL_ROUTES: list[SpecialRoute] = [
     SpecialRoute("PUT", "/contacts/{id}", unsupported(NO_CONTACTS)),
     SpecialRoute("PATCH", "/contacts/{id}", unsupported(NO_CONTACTS)),
     SpecialRoute("DELETE", "/contacts/{id}", unsupported(NO_CONTACTS)),
+    SpecialRoute("GET", "/users/{id}", show_user),
     SpecialRoute("POST", "/users", unsupported(USER_PASSWORD)),
     SpecialRoute("PUT", "/users/{id}", unsupported(USER_PASSWORD)),
     SpecialRoute("PATCH", "/users/{id}", unsupported(USER_PASSWORD)),
@@ -334,8 +352,4 @@ SPECIAL_ROUTES: list[SpecialRoute] = [
     SpecialRoute("PATCH", "/documents/{id}", unsupported("v4 documents could not be edited either")),
     SpecialRoute("PUT", "/payment_terms/{id}", unsupported("v4 payment terms could not be edited either")),
     SpecialRoute("PATCH", "/payment_terms/{id}", unsupported("v4 payment terms could not be edited either")),
-    *(SpecialRoute("GET", f"/{name}/create", unsupported("v4 had no API form for new records (it answered 500)"))
-      for name in V4_RESOURCES),
-    *(SpecialRoute("GET", f"/{name}/{{id}}/edit", unsupported("v4 had no API edit form (it answered 500)"))
-      for name in V4_RESOURCES),
 ]

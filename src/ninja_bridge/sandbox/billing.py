@@ -132,16 +132,41 @@ def recalculate_client(store: SandboxStore, client_key: int | None) -> None:
 
 
 def mark_sent(store: SandboxStore, kind: str, record: Record) -> bool:
-    """Draft -> sent. Returns True when the status changed (so a "sent" event is due)."""
-    if record["status_id"] != DRAFT:
+    """Draft -> sent, like v5's MarkSent: due date from the payment terms, invitations stamped sent.
+
+    Returns True when the status changed (a "sent" event was emitted)."""
+    if record["status_id"] != DRAFT or record.get("is_deleted"):
         return False
     record["status_id"] = SENT
     record["updated_at"] = store.now()
+    fill_due_date(store, record)
+    for invitation in store.table("invitations").where(entity_type=kind, entity_id=record["id"]):
+        invitation["sent_date"] = invitation["sent_date"] or timestamp(store)
+        invitation["updated_at"] = store.now()
     if kind in ("invoices", "credits"):
         settle_status(record)
         recalculate_client(store, record["client_id"])
     store.emit("sent", kind, record)
     return True
+
+
+def fill_due_date(store: SandboxStore, record: Record) -> None:
+    """An empty due date becomes date + payment_terms days (client setting, else the company's)."""
+    client = store.table("clients").get(record.get("client_id")) or {}
+    terms = client.get("settings", {}).get("payment_terms", store.company.get("settings", {}).get("payment_terms"))
+    if record.get("due_date") or terms in (None, "") or not record.get("date"):
+        return
+    start = dt.datetime.strptime(record["date"], "%Y-%m-%d")
+    due = (start + dt.timedelta(days=int(to_float(terms)))).strftime("%Y-%m-%d")
+    if to_float(record.get("partial")) > 0 and not record.get("partial_due_date"):
+        record["partial_due_date"] = due
+    else:
+        record["due_date"] = due
+
+
+def timestamp(store: SandboxStore) -> str:
+    """A datetime column as v5 renders it unformatted (invitation sent/viewed dates)."""
+    return dt.datetime.fromtimestamp(store.now(), dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def apply_to_document(store: SandboxStore, kind: str, document: Record, amount: float) -> None:
@@ -152,6 +177,7 @@ def apply_to_document(store: SandboxStore, kind: str, document: Record, amount: 
     document["balance"] = money(document["balance"] - amount)
     document["updated_at"] = store.now()
     settle_status(document)
+    store.emit("update", kind, document)
 
 
 def create_payment(store: SandboxStore, fields: Record, invoices: list[dict], credits: list[dict]) -> Record:
@@ -193,6 +219,7 @@ def reverse_payment(store: SandboxStore, payment: Record, sign: int = -1) -> Non
         document["balance"] = money(document["balance"] - amount)
         document["updated_at"] = store.now()
         settle_status(document)
+        store.emit("update", link["paymentable_type"], document)
     recalculate_client(store, payment["client_id"])
 
 
@@ -217,6 +244,15 @@ def mark_paid(store: SandboxStore, kind: str, record: Record, user_key: int | No
     payment = create_payment(store, fields, [{"invoice_id": record["id"], "amount": record["balance"]}], [])
     store.emit("create", "payments", payment)
     return payment
+
+
+def cancel_invoice(store: SandboxStore, invoice: Record) -> None:
+    if invoice["status_id"] in (SENT, PARTIAL):
+        invoice["status_id"] = CANCELLED
+        invoice["balance"] = 0.0
+        invoice["updated_at"] = store.now()
+        recalculate_client(store, invoice["client_id"])
+        store.emit("update", "invoices", invoice)
 
 
 def next_number(store: SandboxStore, kind: str) -> str:
