@@ -117,6 +117,18 @@ async def refresh(request: web.Request) -> web.Response:
     return envelope_response(request, account.company_users(store_of(request)))
 
 
+async def update_company(request: web.Request) -> web.Response:
+    """PUT /companies/{id}: merges the sent `settings` into the company's (CompanyController::update)."""
+    store = store_of(request)
+    if store.decode(request.match_info["id"]) != store.company.get("id"):
+        raise message(400, "No query results for model [App\\Models\\Company].")
+    payload = await read_payload(request)
+    if isinstance(payload.get("settings"), dict):
+        store.company["settings"] = {**store.company.get("settings", {}), **payload["settings"]}
+    store.company["updated_at"] = store.now()
+    return json_response({"data": account.company_payload(store)})
+
+
 async def ping(request: web.Request) -> web.Response:
     return json_response(account.ping(store_of(request)))
 

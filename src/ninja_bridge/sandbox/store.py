@@ -41,6 +41,7 @@ TABLE_KEY_OFFSETS: dict[str, int] = {
     "vendors": 751,
     "vendor_contacts": 781,
     "documents": 801,
+    "payment_terms": 851,
 }
 DEFAULT_KEY_OFFSET = 901
 # The keys just below each table's offset belong to other companies on the same v5 instance: route
