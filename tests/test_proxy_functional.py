@@ -77,6 +77,10 @@ async def test_headers_sent_upstream(aiohttp_server, aiohttp_client):
 
 # -- clients ------------------------------------------------------------------------------------
 
+@pytest.mark.v4_route("POST /api/v1/clients")
+@pytest.mark.v4_route("PUT /api/v1/clients/{id}")
+@pytest.mark.v4_route("GET /api/v1/clients/{id}")
+@pytest.mark.v4_route("DELETE /api/v1/clients/{id}")
 async def test_client_crud_with_contacts(proxy, sandbox_store):
     created = (await send(proxy, "POST", "/api/v1/clients",
                           {"name": "Acme Ltd", "work_phone": "555-0101", "id_number": "AC-1",
@@ -105,6 +109,7 @@ async def test_client_crud_with_contacts(proxy, sandbox_store):
     assert deleted["is_deleted"] is True and isinstance(deleted["archived_at"], int)
 
 
+@pytest.mark.v4_route("GET /api/v1/clients")
 async def test_client_filters(proxy, sandbox_store):
     by_email = await get_json(proxy, "/api/v1/clients?email=liam.chen@blueharbor.example")
     assert [c["name"] for c in by_email["data"]] == ["Blue Harbor Consulting"]
@@ -124,6 +129,7 @@ async def test_client_filters(proxy, sandbox_store):
 
 # -- pagination ---------------------------------------------------------------------------------
 
+@pytest.mark.v4_route("GET /api/v1/products")
 async def test_v4_pagination_defaults_and_links(proxy):
     first = await get_json(proxy, "/api/v1/products")
     meta = first["meta"]["pagination"]
@@ -148,6 +154,9 @@ async def test_list_order_is_v4s_newest_first(proxy):
 
 # -- products and tax rates ---------------------------------------------------------------------
 
+@pytest.mark.v4_route("POST /api/v1/products")
+@pytest.mark.v4_route("PUT /api/v1/products/{id}")
+@pytest.mark.v4_route("DELETE /api/v1/products/{id}")
 async def test_product_crud_maps_cost_to_price(proxy, sandbox_store):
     created = (await send(proxy, "POST", "/api/v1/products",
                           {"product_key": "WIDGET", "notes": "A widget", "cost": 12.5, "qty": 3}))["data"]
@@ -160,6 +169,11 @@ async def test_product_crud_maps_cost_to_price(proxy, sandbox_store):
     assert (await send(proxy, "DELETE", f"/api/v1/products/{created['id']}", None))["data"]["is_deleted"] is True
 
 
+@pytest.mark.v4_route("POST /api/v1/tax_rates")
+@pytest.mark.v4_route("GET /api/v1/tax_rates/{id}")
+@pytest.mark.v4_route("PUT /api/v1/tax_rates/{id}")
+@pytest.mark.v4_route("GET /api/v1/tax_rates")
+@pytest.mark.v4_route("DELETE /api/v1/tax_rates/{id}")
 async def test_tax_rate_crud(proxy):
     created = (await send(proxy, "POST", "/api/v1/tax_rates", {"name": "GST-test", "rate": 5}))["data"]
     assert (created["name"], created["rate"], created["is_inclusive"]) == ("GST-test", 5, False)
@@ -180,6 +194,11 @@ async def a_client_id(proxy):
     return next(c["id"] for c in clients if c["name"] == "Blue Harbor Consulting")
 
 
+@pytest.mark.v4_route("POST /api/v1/invoices")
+@pytest.mark.v4_route("GET /api/v1/invoices/{id}")
+@pytest.mark.v4_route("PUT /api/v1/invoices/{id}")
+@pytest.mark.v4_route("GET /api/v1/invoices")
+@pytest.mark.v4_route("DELETE /api/v1/invoices/{id}")
 async def test_invoice_crud_with_items_and_includes(proxy, sandbox_store):
     client_id = await a_client_id(proxy)
     created = (await send(proxy, "POST", "/api/v1/invoices", {
@@ -226,6 +245,11 @@ async def test_client_include_invoices_is_fanned_out(proxy):
 
 # -- payments -----------------------------------------------------------------------------------
 
+@pytest.mark.v4_route("POST /api/v1/payments")
+@pytest.mark.v4_route("GET /api/v1/payments/{id}")
+@pytest.mark.v4_route("GET /api/v1/payments")
+@pytest.mark.v4_route("PUT /api/v1/payments/{id}")
+@pytest.mark.v4_route("DELETE /api/v1/payments/{id}")
 async def test_payment_create_names_only_the_invoice(proxy):
     client_id = await a_client_id(proxy)
     invoice = (await send(proxy, "POST", "/api/v1/invoices", {

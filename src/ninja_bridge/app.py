@@ -17,13 +17,18 @@ from .ids.codec import HashidCodec
 from .ids.translator import IdTranslator, SchemeIdTranslator
 from .observability import log
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
-from .routes import API_PREFIX, route_table
+from .resources.special import SPECIAL_ROUTES, SpecialRoute
+from .resources.tasks import TaskProxy
+from .routes import ACTION_ROUTES, API_PREFIX, route_table
 from .translate.plan import PlanSet
 from .translate.spec import Mappings, load_mappings
 from .translate.structural import COMPUTED, known_functions
 from .upstream import Upstream
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Resources whose v4 operations need more than the generic proxy (e.g. task timers).
+RESOURCE_PROXIES: dict[str, type[ResourceProxy]] = {"tasks": TaskProxy}
 
 SETTINGS = web.AppKey("settings", Settings)
 UPSTREAM = web.AppKey("upstream", Upstream)
@@ -123,9 +128,12 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
         return Exchange(request=request, token=v5_token, upstream=upstream, plans=plans, ids=ids)
 
     resources = {
-        name: ResourceProxy(name, spec, plans, mappings.settings.default_page_size, settings.public_base)
+        name: RESOURCE_PROXIES.get(name, ResourceProxy)(
+            name, spec, plans, mappings.settings.default_page_size, settings.public_base)
         for name, spec in mappings.resources.items()
     }
+    for resource in resources.values():
+        resource.variants = {kind: resources[variant.resource] for kind, variant in resource.spec.variants.items()}
 
     def exchange_handler(resource: ResourceProxy | None,
                          operation: Callable[[Exchange], Awaitable[web.StreamResponse]]) -> Handler:
@@ -140,20 +148,33 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
 
         return handle
 
-    actions = Actions(mappings)
+    def special_handler(route: SpecialRoute) -> Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if route.auth:
+                exchange = await open_exchange(request)
+            else:
+                exchange = Exchange(request=request, token="", upstream=upstream, plans=plans, ids=ids)
+            try:
+                return await route.handler(exchange)
+            finally:
+                request[V5_ROUTE] = exchange.v5_route
+
+        return handle
+
+    for special in SPECIAL_ROUTES:  # first: `GET /clients/create` must not reach `GET /clients/{id}`
+        app.router.add_route(special.method, API_PREFIX + special.path, special_handler(special))
+
+    actions = Actions()
 
     def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
         method = getattr(resource, operation)
-        if operation == "update" and (resource.spec.actions is not None or resource.spec.kind_actions):
-            method = actions.update_or_act(resource, method)
+        if operation == "update" and resource.spec.actions is not None:
+            method = actions.update_or_act(resource, method)  # v4's update() ran `?action=` instead
         return exchange_handler(resource, method)
 
-    # Before the route table: the v4 upload is not a plain create of a `documents` resource.
-    app.router.add_post(f"{API_PREFIX}/documents", exchange_handler(
-        None, lambda exchange: DocumentUpload(exchange, settings.max_body_size).handle()))
+    add_action_routes(app, actions, resources, settings, exchange_handler)
     for route in route_table(mappings):
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))
-    add_action_routes(app, actions, resources, exchange_handler)
 
     async def unknown_route(request: web.Request) -> web.StreamResponse:
         raise errors.route_not_found()
@@ -163,12 +184,13 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
 
 
 def add_action_routes(app: web.Application, actions: Actions, resources: dict[str, ResourceProxy],
-                      exchange_handler: Callable) -> None:
-    """v4 routes outside the resource table that act on invoices (v4-api §1.2 lines 16, 23)."""
-    invoices = resources.get("invoices")
-    if invoices is None:
-        return
-    app.router.add_post(f"{API_PREFIX}/email_invoice",
-                        exchange_handler(invoices, lambda exchange: actions.email_invoice(invoices, exchange)))
-    app.router.add_get(f"{API_PREFIX}/download/{{id}}",
-                       exchange_handler(invoices, lambda exchange: actions.download(invoices, exchange)))
+                      settings: Settings, exchange_handler: Callable) -> None:
+    """The v4 routes of routes.ACTION_ROUTES: email and PDF of an invoice, document upload."""
+    invoices = resources["invoices"]
+    handlers = {
+        ("POST", "/email_invoice"): (invoices, lambda exchange: actions.email_invoice(invoices, exchange)),
+        ("GET", "/download/{id}"): (invoices, lambda exchange: actions.download(invoices, exchange)),
+        ("POST", "/documents"): (None, lambda exchange: DocumentUpload(exchange, settings.max_body_size).handle()),
+    }
+    for method, path in ACTION_ROUTES:
+        app.router.add_route(method, API_PREFIX + path, exchange_handler(*handlers[(method, path)]))

@@ -81,3 +81,27 @@ async def test_sent_events_for_webhook_delivery(client, store):
     await client.get(f"/api/v1/invoices/{H(draft['id'])}/mark_sent")
     await client.get(f"/api/v1/invoices/{H(draft['id'])}/mark_paid")
     assert ("sent", "invoices") in seen and ("create", "payments") in seen
+
+
+# -- payment terms and company settings (used by the proxy's payment_terms and PUT /accounts) -----
+
+async def test_payment_terms_resource(client, store):
+    listed = (await (await client.get("/api/v1/payment_terms")).json())["data"]
+    assert sorted(t["num_days"] for t in listed) == [7, 14, 30]
+    assert set(listed[0]) == {"id", "num_days", "name", "is_deleted", "created_at", "updated_at", "archived_at"}
+    missing = await client.post("/api/v1/payment_terms", json={"name": "no days"})
+    assert missing.status == 422 and "num_days" in (await missing.json())["errors"]
+    created = (await (await client.post("/api/v1/payment_terms", json={"num_days": 60})).json())["data"]
+    assert created["num_days"] == 60 and isinstance(created["id"], str)
+    deleted = (await (await client.delete(f"/api/v1/payment_terms/{created['id']}")).json())["data"]
+    assert deleted["is_deleted"] is True
+
+
+async def test_put_company_merges_settings(client, store):
+    company_id = store.encode(store.company["id"])
+    response = await client.put(f"/api/v1/companies/{company_id}", json={"settings": {"name": "Renamed"}})
+    body = (await response.json())["data"]
+    assert body["settings"]["name"] == "Renamed" and body["settings"]["currency_id"] == "1"
+    assert store.company["settings"]["name"] == "Renamed"
+    other = await client.put(f"/api/v1/companies/{store.encode(store.company['id'] + 1)}", json={})
+    assert other.status == 400

@@ -28,6 +28,9 @@ async def test_quote_approve_and_convert(client, store):
     assert converted["status_id"] == "4" and converted["invoice_id"] == invoice["id"]
     again = await client.get(f"/api/v1/quotes/{quotes[0]['id']}/approve")
     assert await again.json() == {"message": "Unable to approve this quote as it has expired."}
+    twice = await client.get(f"/api/v1/quotes/{quotes[0]['id']}/convert")
+    assert twice.status == 400
+    assert await twice.json() == {"message": "This quote has already been converted. Cannot convert again."}
     email = await client.get(f"/api/v1/quotes/{quotes[1]['id']}/email")
     assert await email.json() == {"message": "Successfully sent message"}
 

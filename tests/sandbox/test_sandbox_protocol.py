@@ -246,3 +246,12 @@ async def test_ping_and_statics(client):
 async def test_head_is_answered_on_get_routes(client):
     response = await client.head("/api/v1/clients")
     assert response.status == 200 and await response.read() == b""
+
+
+async def test_index_and_include_static_query_options(client):
+    renamed = await (await client.get("/api/v1/tax_rates?index=rates")).json()
+    assert list(renamed) == ["meta", "rates"] and len(renamed["rates"]) == 3
+    bare = await (await client.get("/api/v1/tax_rates?index=none")).json()
+    assert isinstance(bare, list) and bare[0]["name"] == "Sales Tax"
+    with_static = await (await client.get(f"/api/v1/clients/{CODEC.encode(101)}?include_static=true")).json()
+    assert list(with_static) == ["data", "static"] and with_static["static"]["currencies"]

@@ -480,3 +480,25 @@ async def test_mark_sent_fills_due_date_and_stamps_invitations(client, store):
     assert sent["due_date"] == "2024-10-15"  # the company's payment terms are 14 days
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", sent["invitations"][0]["sent_date"])
     assert store.table("clients").get(client_key(store, "Blue Harbor Consulting"))["balance"] == 948.5 + 850
+
+
+async def test_contact_rules_of_the_contact_repository(client, store):
+    bare = await data(await client.post("/api/v1/clients", json={"name": "No Contacts Ltd"}))
+    [placeholder] = bare["contacts"]
+    assert placeholder["email"] == " " and placeholder["is_primary"] is True and len(placeholder["contact_key"]) == 40
+    ordered = await data(await client.post("/api/v1/clients", json={"name": "Two", "contacts": [
+        {"first_name": "A", "email": "a@two.example", "send_email": False},
+        {"first_name": "B", "email": " b@two.example ", "is_primary": True, "send_email": False},
+    ]}))
+    # saved primaries first (so B gets the lower key), only the first stays primary, and someone must
+    # receive e-mail; input strings are trimmed (TrimStrings) before validation
+    assert [(c["first_name"], c["is_primary"], c["send_email"]) for c in ordered["contacts"]] == [
+        ("B", True, True), ("A", False, False)]
+    assert ordered["contacts"][0]["email"] == "b@two.example"
+    # an id of another client's contact moves that contact over (ClientContact::find is not scoped)
+    northwind_contact = store.table("client_contacts").where(client_id=101)[1]
+    moved = await data(await client.put(f"/api/v1/clients/{bare['id']}", json={
+        "contacts": [{"id": H(northwind_contact["id"]), "first_name": "Thomas"}],
+    }))
+    assert [c["id"] for c in moved["contacts"]] == [H(northwind_contact["id"])]
+    assert [c["first_name"] for c in store.table("client_contacts").where(client_id=101)] == ["Maria"]

@@ -69,6 +69,7 @@ def route_table() -> list[tuple[str, str, Handler]]:
         ("GET", "/ping", handlers.ping),
         ("GET", "/health_check", handlers.health_check),
         ("GET", "/statics", handlers.statics),
+        ("PUT", "/companies/{id}", handlers.update_company),
         ("POST", "/emails", actions.send_email),
         ("GET", "/documents/{id}/download", files.download_document),
         ("POST", f"/{uploadable}/{{id}}/upload", files.upload_documents),  # with _method=PUT

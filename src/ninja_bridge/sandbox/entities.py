@@ -420,6 +420,10 @@ USER_FIELDS: dict[str, Any] = {
     "user_logged_in_notification": True, "referral_code": "", "referral_meta": {},
 }
 
+PAYMENT_TERM_FIELDS: dict[str, Any] = {  # PaymentTermTransformer
+    "id": "", "num_days": 0, "name": "", "is_deleted": False, "created_at": 0, "updated_at": 0, "archived_at": 0,
+}
+
 WEBHOOK_FIELDS: dict[str, Any] = {
     "id": "", "company_id": "", "user_id": "", "archived_at": 0, "updated_at": 0, "created_at": 0,
     "is_deleted": False, "target_url": "", "event_id": "", "format": "JSON", "rest_method": "post",
@@ -660,6 +664,13 @@ ENTITY_LIST: list[Entity] = [
         search_fields=("first_name", "last_name", "email"),
     ),
     Entity(
+        name="payment_terms",
+        model="PaymentTerm",
+        fields=PAYMENT_TERM_FIELDS,
+        silent_relations=frozenset({"user", "company"}),
+        search_fields=("name",),
+    ),
+    Entity(
         name="webhooks",
         model="Webhook",
         fields=WEBHOOK_FIELDS,
@@ -676,5 +687,5 @@ ENTITIES: dict[str, Entity] = {entity.name: entity for entity in ENTITY_LIST}
 ROUTED_ENTITIES = (
     "clients", "invoices", "quotes", "recurring_invoices", "credits", "payments", "products", "tax_rates",
     "tasks", "task_statuses", "projects", "expenses", "expense_categories", "vendors", "documents", "users",
-    "webhooks",
+    "webhooks", "payment_terms",
 )

@@ -110,11 +110,23 @@ async def login(request: web.Request) -> web.Response:
     if not account.check_credentials(store, payload.get("email"), payload.get("password")):
         raise message(401, "These credentials do not match our records")
     store.confirm_password()  # a fresh login also satisfies password-protected routes for a while
-    return envelope_response({"data": account.company_users(store)})
+    return envelope_response(request, account.company_users(store))
 
 
 async def refresh(request: web.Request) -> web.Response:
-    return envelope_response({"data": account.company_users(store_of(request))})
+    return envelope_response(request, account.company_users(store_of(request)))
+
+
+async def update_company(request: web.Request) -> web.Response:
+    """PUT /companies/{id}: merges the sent `settings` into the company's (CompanyController::update)."""
+    store = store_of(request)
+    if store.decode(request.match_info["id"]) != store.company.get("id"):
+        raise message(400, "No query results for model [App\\Models\\Company].")
+    payload = await read_payload(request)
+    if isinstance(payload.get("settings"), dict):
+        store.company["settings"] = {**store.company.get("settings", {}), **payload["settings"]}
+    store.company["updated_at"] = store.now()
+    return json_response({"data": account.company_payload(store)})
 
 
 async def ping(request: web.Request) -> web.Response:

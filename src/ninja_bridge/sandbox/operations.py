@@ -141,39 +141,51 @@ def assign_fields(entity: Entity, record: Record, payload: dict) -> None:
 
 
 def sync_contacts(store: SandboxStore, kind: str, parent_key: int, payload: dict, created: bool) -> None:
-    """v5 ContactRepository::save: the sent list replaces the contacts; there is always one."""
-    parent_field = "client_id" if kind == "client_contacts" else "vendor_id"
+    """ClientContactRepository / VendorContactRepository::save.
+
+    Runs when `contacts` is sent (or the parent has none). The sent list replaces the contacts; the first
+    (primaries first) becomes the only primary; a client always keeps one contact with send_email; an id of
+    another client's contact moves that contact here; a parent is never left without a contact."""
+    is_client = kind == "client_contacts"
+    parent_field = "client_id" if is_client else "vendor_id"
     table = store.table(kind)
-    entity = ENTITIES[kind]
-    now = store.now()
-    if isinstance(payload.get("contacts"), list):
-        sent = list_of_dicts(payload["contacts"])
-        kept = {c.get("id") for c in sent}
-        for existing in table.where(**{parent_field: parent_key}):
-            if existing["id"] not in kept:
-                table.remove(existing["id"])
-        for contact_payload in sent:
-            contact = table.get(contact_payload.get("id"))
-            if contact is None or contact[parent_field] != parent_key:
-                contact = blank_record(entity)
-                contact[parent_field] = parent_key
-                contact["created_at"] = now
-                table.insert(contact)
-                contact["contact_key"] = stable_token(kind, contact["id"])
-            assign_fields(entity, contact, contact_payload)
-            password = contact_payload.get("password")
-            if password and password != "**********":
-                contact["has_password"] = True
-            contact["updated_at"] = now
-    contacts = table.where(**{parent_field: parent_key})
-    if not contacts and (created or isinstance(payload.get("contacts"), list)):
-        contact = blank_record(entity)
-        contact.update({parent_field: parent_key, "created_at": now, "updated_at": now})
-        table.insert(contact)
-        contact["contact_key"] = stable_token(kind, contact["id"])
-        contacts = [contact]
-    if contacts and not any(c["is_primary"] for c in contacts):
-        contacts[0]["is_primary"] = True
+    if "contacts" not in payload and table.where(**{parent_field: parent_key}):
+        return
+    sent = payload.get("contacts")
+    sent = list_of_dicts(sent) if isinstance(sent, list) else [sent] if isinstance(sent, dict) else []
+    kept = {contact.get("id") for contact in sent}
+    for existing in table.where(**{parent_field: parent_key}):
+        if existing["id"] not in kept:
+            table.remove(existing["id"])
+    ordered = sorted(sent, key=lambda contact: contact.get("is_primary") not in TRUTHY)  # stable
+    needs_sender = is_client and not any(contact.get("send_email") in TRUTHY for contact in sent)
+    for position, contact_payload in enumerate(ordered):
+        changes = {**contact_payload, "is_primary": position == 0}
+        if needs_sender and position == 0:
+            changes["send_email"] = True
+        if isinstance(changes.get("email"), str):
+            changes["email"] = changes["email"].strip()
+        contact = table.get(changes.get("id"))
+        if contact is None:
+            contact = new_contact(store, kind, parent_field, parent_key)
+        elif is_client and contact[parent_field] != parent_key:
+            table.relink(contact, **{parent_field: parent_key})  # ClientContact::find() is not client-scoped
+        assign_fields(ENTITIES[kind], contact, changes)
+        password = contact_payload.get("password")
+        if isinstance(password, str) and len(password) > 1 and password != "**********":
+            contact["has_password"] = not is_client or len(contact["email"]) > 3
+        contact["updated_at"] = store.now()
+    if not table.where(**{parent_field: parent_key}):
+        blank = new_contact(store, kind, parent_field, parent_key, key_length=40)
+        blank.update({"is_primary": True, "email": " " if is_client else ""})  # v5's placeholder contact
+
+
+def new_contact(store: SandboxStore, kind: str, parent_field: str, parent_key: int, key_length: int = 32) -> Record:
+    contact = blank_record(ENTITIES[kind])
+    contact.update({parent_field: parent_key, "created_at": store.now(), "updated_at": store.now()})
+    store.table(kind).insert(contact)
+    contact["contact_key"] = stable_token(kind, contact["id"], length=key_length)
+    return contact
 
 
 def sync_invitations(store: SandboxStore, kind: str, record: Record, payload: dict, created: bool) -> None:
@@ -425,10 +437,9 @@ def unsaved_clone(target: Entity, source: Record) -> Record:
 
 
 def convert_quote(store: SandboxStore, quote: Record) -> Record:
+    """QuoteService::convert: a draft invoice for the same client and lines, invited as the quote was."""
     if quote.get("invoice_id"):
-        invoice = store.table("invoices").get(quote["invoice_id"])
-        if invoice is not None:
-            return invoice
+        raise ApiError(400, {"message": "This quote has already been converted. Cannot convert again."})
     invoice = copy_to_invoice(store, "quotes", quote)
     quote["invoice_id"] = invoice["id"]
     quote["status_id"] = billing.QUOTE_CONVERTED

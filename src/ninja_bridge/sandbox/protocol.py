@@ -48,10 +48,20 @@ def json_response(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=php_json(body), status=status, content_type="application/json")
 
 
-def envelope_response(body: Any) -> web.Response:
-    """BaseController::response(): top-level keys sorted, pretty-printed, with the version headers."""
-    ordered = dict(sorted(body.items()))
-    return web.Response(body=php_json(ordered, pretty=True), content_type="application/json",
+def envelope_response(request: web.Request, data: Any, meta: dict | None = None) -> web.Response:
+    """BaseController::response(): data under `?index=` (default "data"; "none" sends it bare), meta,
+    `?include_static=true` statics; top-level keys sorted, pretty-printed, with the version headers."""
+    index = request.query.get("index") or "data"
+    if index == "none":
+        body: Any = data
+    else:
+        body = {index: data}
+        if meta:
+            body["meta"] = meta
+        if request.query.get("include_static"):
+            body["static"] = account.statics()
+        body = dict(sorted(body.items()))
+    return web.Response(body=php_json(body, pretty=True), content_type="application/json",
                         headers=API_VERSION_HEADERS)
 
 
@@ -67,7 +77,7 @@ async def read_payload(request: web.Request) -> dict:
     """The request input: a JSON object, or form fields. Malformed JSON is a 400."""
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+        return clean_input({key: value for key, value in form.items() if isinstance(value, str)})
     raw = await request.read()
     if not raw.strip():
         return {}
@@ -75,12 +85,27 @@ async def read_payload(request: web.Request) -> dict:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise message(400, "Malformed JSON: the request body could not be decoded.") from None
-    return payload if isinstance(payload, dict) else {}
+    return clean_input(payload) if isinstance(payload, dict) else {}
+
+
+UNTRIMMED_KEYS = frozenset({"password", "password_confirmation", "current_password"})
+
+
+def clean_input(value: Any, key: object = None) -> Any:
+    """Laravel's global TrimStrings and ConvertEmptyStringsToNull middlewares, applied to every input."""
+    if isinstance(value, dict):
+        return {k: clean_input(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_input(v) for v in value]
+    if isinstance(value, str):
+        text = value if key in UNTRIMMED_KEYS else value.strip()
+        return text or None
+    return value
 
 
 def item(request: web.Request, entity: Entity, record: Record) -> web.Response:
     includes = parse_includes(request.query.get("include"))
-    return envelope_response({"data": render(store_of(request), entity, record, includes)})
+    return envelope_response(request, render(store_of(request), entity, record, includes))
 
 
 def list_response(request: web.Request, entity: Entity, rows: list[Record]) -> web.Response:
@@ -90,7 +115,7 @@ def list_response(request: web.Request, entity: Entity, rows: list[Record]) -> w
             raise invalid_include(name)
     page_rows, meta = paginate(request, rows)
     store = store_of(request)
-    return envelope_response({"data": [render(store, entity, row, includes) for row in page_rows], "meta": meta})
+    return envelope_response(request, [render(store, entity, row, includes) for row in page_rows], meta)
 
 
 def expects_json(request: web.Request) -> bool:

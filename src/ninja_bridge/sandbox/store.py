@@ -41,6 +41,7 @@ TABLE_KEY_OFFSETS: dict[str, int] = {
     "vendors": 751,
     "vendor_contacts": 781,
     "documents": 801,
+    "payment_terms": 851,
 }
 DEFAULT_KEY_OFFSET = 901
 # The keys just below each table's offset belong to other companies on the same v5 instance: route
@@ -109,6 +110,17 @@ class Table:
         if record is not None:
             for columns, index in self.indexes.items():
                 index.get(tuple(record.get(c) for c in columns), {}).pop(key, None)
+
+    def relink(self, record: Record, **changes: Any) -> None:
+        """Changes indexed columns of a stored row (the one sanctioned way: it keeps the indexes right)."""
+        key = record["id"]
+        self.remove(key)
+        record.update(changes)
+        self.rows[key] = record
+        for columns, index in self.indexes.items():
+            index.setdefault(tuple(record.get(c) for c in columns), {})[key] = record
+        # keep insertion order by key, as a database without ORDER BY would return them
+        self.rows = dict(sorted(self.rows.items()))
 
     def where(self, **equals: Any) -> list[Record]:
         """Rows whose columns equal the given values, in insertion order."""

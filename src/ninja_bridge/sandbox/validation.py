@@ -295,6 +295,14 @@ def billing_time_log_ok(time_log: object) -> bool:
     return isinstance(log, list) and all(isinstance(entry, list) for entry in log)
 
 
+def validate_payment_term(store: SandboxStore, payload: dict, existing: Record | None,
+                          errors: ValidationErrors) -> None:
+    """StorePaymentTermRequest: num_days required and numeric."""
+    if existing is None and payload.get("num_days") in (None, ""):
+        errors.required("num_days")
+    check_numbers(payload, errors, "num_days")
+
+
 def validate_vendor(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
     check_contacts(payload, errors)
 
@@ -335,6 +343,7 @@ def validate_user(store: SandboxStore, payload: dict, existing: Record | None, e
 
 Validator = Callable[[SandboxStore, dict, "Record | None", ValidationErrors], None]
 VALIDATORS: dict[str, Validator] = {
+    "payment_terms": validate_payment_term,
     "clients": validate_client,
     "invoices": validate_invoice_like,
     "quotes": validate_invoice_like,

@@ -150,6 +150,8 @@ class EntityPlan:
         for v4_key, include in spec.includes.items():
             if include.source is not None and include.fanout is None:
                 self._inputs[v4_key] = self._compile_nested_input(v4_key, include)
+        self._include_getters = {name: _getter(include.source or include.v5 or name)
+                                 for name, include in spec.includes.items()}
         self._v5_to_v4: dict[str, str] = {
             spec.renames.get(key, key): key for key in list(spec.v4_fields) + list(spec.renames)
         }
@@ -214,8 +216,10 @@ class EntityPlan:
 
     def _included(self, obj: dict, name: str, include: IncludeSpec, sub: IncludeTree, ctx: Context) -> Any:
         plan = self.plans[include.entity]
-        key = self.fanout_key(name) if include.fanout else (include.source or include.v5 or "")
-        data = obj.get(key)
+        if include.fanout:
+            data = obj.get(self.fanout_key(name))
+        else:
+            data = self._include_getters[name](obj)
         child_ctx = replace(ctx, created=False, position=0)
         if include.first:
             data = data[0] if isinstance(data, list) and data else None
