@@ -56,6 +56,22 @@ async def test_body_action_wins_over_the_query(proxy, sandbox_store):
     assert rate["id"] == 61 and sandbox_store.table("tax_rates").get(61)["is_deleted"] is True
 
 
+@pytest.mark.parametrize("resource, table, key", [
+    ("credits", "credits", 201), ("projects", "projects", 651), ("expenses", "expenses", 701),
+    ("vendors", "vendors", 751), ("tasks", "tasks", 601),
+])
+async def test_lifecycle_actions_on_part_two_resources(proxy, sandbox_store, resource, table, key):
+    record = sandbox_store.table(table).get(key)
+    archived = await v4_data(await proxy.put(f"/api/v1/{resource}/{key}?action=archive"))
+    assert archived["id"] == key and archived["archived_at"] and record["archived_at"]
+    await v4_data(await proxy.put(f"/api/v1/{resource}/{key}", json={"action": "restore"}))
+    assert not record["archived_at"]
+    deleted = await v4_data(await proxy.put(f"/api/v1/{resource}/{key}?action=delete"))
+    assert deleted["is_deleted"] is True and record["is_deleted"] is True
+    refused = await proxy.put(f"/api/v1/{resource}/{key}?action=start")  # task timers are POST /tasks
+    assert refused.status == 400 and await refused.json() == {"error": "Action [start] is not supported"}
+
+
 @pytest.mark.v4_route("PUT /api/v1/payments/{id}")
 async def test_payment_delete_action_reverses_it(proxy, sandbox_store):
     payment = await v4_data(await proxy.put("/api/v1/payments/401?action=delete"))
