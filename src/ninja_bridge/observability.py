@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -49,14 +49,17 @@ def _redact_processor(logger: Any, method: str, event: dict) -> dict:
     return redact(event)
 
 
-def configure_logging(fmt: str = "auto", level: str = "info") -> None:
+def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | None = None) -> None:
+    """Log to `stream` (standard error by default): JSON, or readable lines on a terminal."""
     global _debug
     _debug = level == "debug"
+    stream = stream or sys.stderr
+    terminal = stream.isatty()
     renderer: Any
-    if fmt == "json" or (fmt == "auto" and not sys.stderr.isatty()):
+    if fmt == "json" or (fmt == "auto" and not terminal):
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        renderer = structlog.dev.ConsoleRenderer(colors=terminal)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -67,7 +70,7 @@ def configure_logging(fmt: str = "auto", level: str = "info") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
 
