@@ -22,7 +22,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from conftest import V4_AUTH
+from ninja_bridge.sandbox import SANDBOX_TOKEN
+
+V4_AUTH = {"X-Ninja-Token": SANDBOX_TOKEN}
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()

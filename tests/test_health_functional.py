@@ -38,8 +38,11 @@ async def test_readyz_fails_while_v5_is_unreachable_and_healthz_does_not(aiohttp
 
 
 async def test_readyz_fails_when_v5_answers_5xx(aiohttp_client, aiohttp_server):
+    async def ping(request: web.Request) -> web.Response:
+        return web.json_response({}, status=503)
+
     broken = web.Application()
-    broken.router.add_get("/api/v1/ping", lambda request: web.json_response({}, status=503))
+    broken.router.add_get("/api/v1/ping", ping)
     server = await aiohttp_server(broken, host="127.0.0.1")
     client = await aiohttp_client(create_app(load_settings(upstream=str(server.make_url("")))))
     ready = await client.get("/readyz")

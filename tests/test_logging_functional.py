@@ -10,7 +10,9 @@ import structlog
 
 from ninja_bridge.observability import REDACTED, configure_logging, redact, redact_text
 
-from conftest import V4_AUTH
+from ninja_bridge.sandbox import SANDBOX_TOKEN
+
+V4_AUTH = {"X-Ninja-Token": SANDBOX_TOKEN}
 
 SECRETS = {
     "token": "tok-4f1e9a0c2b7d",

@@ -12,7 +12,9 @@ from ninja_bridge.app import create_app
 from ninja_bridge.config import load_settings
 from ninja_bridge.metrics import METRICS
 
-from conftest import V4_AUTH
+from ninja_bridge.sandbox import SANDBOX_TOKEN
+
+V4_AUTH = {"X-Ninja-Token": SANDBOX_TOKEN}
 
 
 async def scrape(client) -> dict[tuple[str, tuple], float]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -107,12 +110,8 @@ async def test_header_limit_is_enforced_on_the_socket(start_bridge, slow_upstrea
 
 
 async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(slow_upstream):
-    import os
-    import sys
-
-    from conftest import SRC_DIR
-
-    env = {**os.environ, "PYTHONPATH": str(SRC_DIR), "NINJA_BRIDGE_UPSTREAM": slow_upstream["url"],
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = {**os.environ, "PYTHONPATH": str(src), "NINJA_BRIDGE_UPSTREAM": slow_upstream["url"],
            "NINJA_BRIDGE_REQUEST_TIMEOUT": "soon"}
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "ninja_bridge.cli", "serve", env=env,
                                                 stderr=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.DEVNULL)
@@ -121,3 +120,34 @@ async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(slow_upstrea
     assert err.decode().strip().splitlines() == [
         "ninja-bridge: invalid setting NINJA_BRIDGE_REQUEST_TIMEOUT: Input should be a valid number, "
         "unable to parse string as a number"]
+
+
+async def test_shutdown_delay_keeps_serving_while_readiness_fails(start_bridge, slow_upstream):
+    bridge = await start_bridge({"upstream": slow_upstream["url"], "shutdown_delay": 1.5, "shutdown_grace": 5})
+    signalled = time.monotonic()
+    bridge.terminate()
+    await wait_until(lambda: bridge.events("stopping"))
+    async with aiohttp.ClientSession() as client:
+        async with client.get(bridge.url + "/readyz") as ready:
+            assert ready.status == 503
+        async with client.get(bridge.url + "/healthz") as alive:  # new requests are still served
+            assert alive.status == 200
+    assert await bridge.exit_code(timeout=5) == 0
+    assert 1.5 <= time.monotonic() - signalled < 4
+
+
+async def test_a_second_signal_stops_the_wait(start_bridge, slow_upstream):
+    slow_upstream["delay"] = 30
+    bridge = await start_bridge({"upstream": slow_upstream["url"], "shutdown_grace": 30})
+    async with aiohttp.ClientSession() as client:
+        in_flight = asyncio.ensure_future(client.get(bridge.url + "/api/v1/clients", headers=AUTH))
+        await wait_until(lambda: slow_upstream["arrived"] == 1)
+        bridge.terminate()
+        await wait_until(lambda: bridge.events("stopping"))
+        signalled = time.monotonic()
+        bridge.terminate()
+        assert await bridge.exit_code(timeout=5) == 0
+        assert time.monotonic() - signalled < 3
+        with pytest.raises(aiohttp.ClientError):
+            (await in_flight).raise_for_status()
+    assert bridge.events("shutdown_cut")[0]["reason"] == "second signal"

@@ -12,7 +12,9 @@ from aiohttp import web
 from ninja_bridge.app import create_app
 from ninja_bridge.config import load_settings
 
-from conftest import V4_AUTH
+from ninja_bridge.sandbox import SANDBOX_TOKEN
+
+V4_AUTH = {"X-Ninja-Token": SANDBOX_TOKEN}
 
 PAGE = {"data": [], "meta": {"pagination": {"total": 0, "count": 0, "per_page": 15, "current_page": 1,
                                             "total_pages": 1, "links": {}}}}

@@ -31,6 +31,7 @@ def runner_for(app: web.Application, settings: Settings) -> web.AppRunner:
 
 
 async def serve(app: web.Application, settings: Settings) -> None:
+    signals = StopSignals()  # before listening: a SIGTERM right after start-up is a graceful stop too
     runner = runner_for(app, settings)
     await runner.setup()
     try:
@@ -38,25 +39,24 @@ async def serve(app: web.Application, settings: Settings) -> None:
         await site.start()
         log.info("listening", address=[f"{host}:{port}" for host, port, *_ in runner.addresses],
                  upstream=settings.upstream_base)
-        stop = await wait_for_signal()
-        await drain(app, settings, stop)
+        await signals.first.wait()
+        await drain(app, settings, signals.again)
     finally:
         await runner.cleanup()
     log.info("stopped")
 
 
-async def wait_for_signal() -> asyncio.Event:
-    """Waits for the first stop signal; returns an event set by any later one."""
-    loop = asyncio.get_running_loop()
-    first, again = asyncio.Event(), asyncio.Event()
+class StopSignals:
+    """SIGTERM and SIGINT handled on the running loop: `first` is set by the first, `again` by any later one."""
 
-    def on_signal() -> None:
-        (again if first.is_set() else first).set()
+    def __init__(self) -> None:
+        self.first, self.again = asyncio.Event(), asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in STOP_SIGNALS:
+            loop.add_signal_handler(sig, self._received)
 
-    for sig in STOP_SIGNALS:
-        loop.add_signal_handler(sig, on_signal)
-    await first.wait()
-    return again
+    def _received(self) -> None:
+        (self.again if self.first.is_set() else self.first).set()
 
 
 async def drain(app: web.Application, settings: Settings, again: asyncio.Event) -> None:
