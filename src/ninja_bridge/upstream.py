@@ -20,7 +20,7 @@ from . import errors
 from .config import Settings
 from .metrics import (UPSTREAM_BAD_ANSWER, UPSTREAM_CONNECTION, UPSTREAM_SERVER_ERROR, UPSTREAM_TIMEOUT, Metrics,
                       UpstreamTimer)
-from .observability import log
+from .observability import debug_enabled, log
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_DELAY = 0.05
@@ -130,8 +130,9 @@ class Upstream:
         if self._session is None:
             raise errors.upstream_unavailable("the proxy is not started")
         attempts = 1 + (self.retries if method in IDEMPOTENT and not _is_stream(data) else 0)
-        log.debug("upstream_call", method=method, url=str(yarl.URL(self.url(path)).update_query(query or {})),
-                  headers=dict(headers))
+        if debug_enabled():
+            log.debug("upstream_call", method=method, url=str(yarl.URL(self.url(path)).update_query(query or {})),
+                      headers=dict(headers))
         for attempt in range(attempts):
             timer = UpstreamTimer(self.metrics, method)
             try:
