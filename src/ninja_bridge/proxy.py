@@ -143,7 +143,8 @@ class ResourceProxy:
         try:
             v5_body = self.plan.to_v5(v4_body)
         except TranslationError as exc:
-            raise errors.validation_failed({exc.field: [f"The {exc.field} field is invalid: {exc.message}."]})
+            raise errors.validation_failed({exc.field: [f"The {exc.field} field is invalid: {exc.message}."]},
+                                           kind="translation") from exc
         for name in self.spec.rewrites.get(operation, []):
             v5_body = await REWRITES[name](v4_body, v5_body, exchange)
         return v5_body
