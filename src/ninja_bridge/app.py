@@ -12,6 +12,8 @@ from aiohttp import web
 from . import errors
 from .config import Settings
 from .ids.codec import HashidCodec
+from .ids.live import IdMapReloader, load_translator
+from .ids.stores import open_store
 from .ids.translator import IdTranslator, SchemeIdTranslator
 from .observability import log
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
@@ -27,6 +29,7 @@ SETTINGS = web.AppKey("settings", Settings)
 UPSTREAM = web.AppKey("upstream", Upstream)
 PLANS = web.AppKey("plans", PlanSet)
 IDS = web.AppKey("ids", object)
+IDMAP_RELOADER = web.AppKey("idmap_reloader", IdMapReloader)
 REQUEST_ID = web.RequestKey("request_id", str)
 V5_ROUTE = web.RequestKey("v5_route", str)
 ERROR_KIND = web.RequestKey("error_kind", str)
@@ -83,10 +86,27 @@ async def pass_token_through(token: str) -> str | None:
     return token
 
 
+def configured_token_resolver(settings: Settings) -> TokenResolver:
+    if settings.token_map is None:
+        return pass_token_through
+    from .tokens import load_token_map, token_resolver
+
+    return token_resolver(load_token_map(settings.token_map), settings.token_map_passthrough)
+
+
 def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTranslator | None = None,
-               resolve_token: TokenResolver = pass_token_through) -> web.Application:
+               resolve_token: TokenResolver | None = None) -> web.Application:
+    """The proxy. Without explicit ``ids``/``resolve_token`` they come from the settings (id map,
+    token map); a configuration that could break the id invariants raises IdMapConfigError here."""
     mappings = mappings or load_mappings(settings.mappings_dir, known_functions=known_functions())
+    reloader = None
+    if ids is None and settings.idmap:
+        store = open_store(settings.idmap)
+        ids = load_translator(store, HashidCodec(settings.hash_salt), settings.native_id_base)
+        reloader = IdMapReloader(store, ids, settings.idmap_poll_interval)
     ids = ids or SchemeIdTranslator(HashidCodec(settings.hash_salt))
+    if resolve_token is None:
+        resolve_token = configured_token_resolver(settings)
     plans = PlanSet(mappings, ids, COMPUTED)
     plans.compile_all()  # fail at start-up, not on the first request
     upstream = Upstream(settings)
@@ -97,10 +117,17 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     app[PLANS] = plans
     app[IDS] = ids
 
+    if reloader is not None:
+        app[IDMAP_RELOADER] = reloader
+
     async def start(app: web.Application) -> None:
         await upstream.start()
+        if reloader is not None:
+            await reloader.start()
 
     async def stop(app: web.Application) -> None:
+        if reloader is not None:
+            await reloader.stop()
         await upstream.close()
 
     app.on_startup.append(start)

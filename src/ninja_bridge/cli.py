@@ -41,9 +41,23 @@ def main() -> None:
 @click.option("--hash-salt", help="The v5 server's HASH_SALT [NINJA_BRIDGE_HASH_SALT, default empty]")
 @click.option("--public-url", help="The proxy's public base URL [NINJA_BRIDGE_PUBLIC_URL]")
 @click.option("--mappings-dir", help="Directory of mapping overrides [NINJA_BRIDGE_MAPPINGS_DIR]")
+@click.option("--idmap", help="The v4<->v5 id map of a migrated account: a SQLite file or a postgresql:// DSN "
+                              "[NINJA_BRIDGE_IDMAP, default none: v4 id = decoded v5 key]")
+@click.option("--native-id-base", type=str, help="First v4 id of records created in v5 after cut-over; must equal "
+                                                 "the id map's [NINJA_BRIDGE_NATIVE_ID_BASE, default the map's]")
+@click.option("--idmap-poll-interval", type=str,
+              help="Seconds between checks of the id map for changes; SIGHUP reloads at once "
+                   "[NINJA_BRIDGE_IDMAP_POLL_INTERVAL, default 2]")
+@click.option("--token-map", help="File (mode 0600) mapping legacy v4 tokens to v5 tokens, see `ninja-bridge tokens` "
+                                  "[NINJA_BRIDGE_TOKEN_MAP]")
+@click.option("--token-map-passthrough/--no-token-map-passthrough", default=None,
+              help="Send tokens missing from the token map upstream unchanged, or refuse them "
+                   "[NINJA_BRIDGE_TOKEN_MAP_PASSTHROUGH, default passthrough]")
 def serve(**flags: object) -> None:
     """Run the proxy in front of a v5 server."""
     from .app import create_app
+    from .ids.live import IdMapConfigError
+    from .tokens import TokenMapError
 
     settings = settings_or_exit(**flags)
     if settings.upstream is None:
@@ -53,6 +67,8 @@ def serve(**flags: object) -> None:
         app = create_app(settings)
     except MappingError as exc:
         fail("the mappings are invalid:\n  " + "\n  ".join(str(p) for p in exc.problems))
+    except (IdMapConfigError, TokenMapError) as exc:
+        fail(f"refusing to start: {exc}")
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
 
 
@@ -61,14 +77,37 @@ def serve(**flags: object) -> None:
 @click.option("--port", default=9000, show_default=True, type=int, help="Listen port")
 @click.option("--token", default=None, help="The API token the sandbox accepts (default: a fixed demo token)")
 @click.option("--hash-salt", default="", help="HASH_SALT of the emulated v5 server")
-def sandbox(host: str, port: int, token: str | None, hash_salt: str) -> None:
+@click.option("--migrated", is_flag=True,
+              help="Start as an account migrated from v4 (new v5 keys), and serve its pre-migration v4 API too")
+@click.option("--v4-port", default=9004, show_default=True, type=int, help="Port of the v4 API (with --migrated)")
+def sandbox(host: str, port: int, token: str | None, hash_salt: str, migrated: bool, v4_port: int) -> None:
     """Run the v5 emulator alone, seeded with a small company."""
     from .sandbox import SANDBOX_TOKEN, create_app
 
     configure_logging()
-    app = create_app(token=token or SANDBOX_TOKEN, hash_salt=hash_salt, seed=True)
+    app = create_app(token=token or SANDBOX_TOKEN, hash_salt=hash_salt, seed=True, migrated=migrated)
     click.echo(f"v5 sandbox on http://{host}:{port}/api/v1  (X-API-TOKEN: {token or SANDBOX_TOKEN})")
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    if not migrated:
+        web.run_app(app, host=host, port=port, print=None, access_log=None)
+        return
+    from .sandbox.v4fixture import V4_TOKEN, create_v4_app
+
+    click.echo(f"its v4 API before the migration on http://{host}:{v4_port}/api/v1  (X-Ninja-Token: {V4_TOKEN})")
+    asyncio.run(_serve_all([(app, host, port), (create_v4_app(app["v4_fixture"]), host, v4_port)]))
+
+
+async def _serve_all(apps: list) -> None:
+    runners = []
+    try:
+        for app, host, port in apps:
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            runners.append(runner)
+            await web.TCPSite(runner, host, port).start()
+        await asyncio.Event().wait()
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
 
 
 @main.command()
@@ -130,6 +169,19 @@ def check_mappings(directory: Path | None) -> None:
     click.echo(f"mappings OK: {len(mappings.resources)} resources, {len(mappings.entities)} entities, "
                f"{len(mappings.tables)} tables")
 
+
+def register_commands() -> None:
+    """Command groups that live in their own modules."""
+    from .idmap.cli import idmap
+    from .remap.cli import remap
+    from .tokens import tokens
+
+    main.add_command(idmap)
+    main.add_command(tokens)
+    main.add_command(remap)
+
+
+register_commands()
 
 if __name__ == "__main__":
     main()
