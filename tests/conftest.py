@@ -73,3 +73,13 @@ async def proxy(aiohttp_client, proxy_settings):
 @pytest.fixture
 async def anonymous_proxy(aiohttp_client, proxy_settings):
     return await aiohttp_client(create_app(proxy_settings))
+
+
+# -- a real PostgreSQL server for the id map's PostgreSQL backend -------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_dsn():
+    from postgres_server import postgres_cluster
+
+    with postgres_cluster() as dsn:
+        yield dsn

@@ -357,7 +357,7 @@ def sync_contacts(store: SandboxStore, kind: str, parent_key: int, payload: dict
                 contact[parent_field] = parent_key
                 contact["created_at"] = now
                 table.insert(contact)
-                contact["contact_key"] = stable_token(kind, contact["id"])
+                contact["contact_key"] = stable_token(kind, contact["id"] - store.key_shift)
             assign_fields(entity, contact, contact_payload)
             password = contact_payload.get("password")
             if password and password != "**********":
@@ -368,7 +368,7 @@ def sync_contacts(store: SandboxStore, kind: str, parent_key: int, payload: dict
         contact = blank_record(entity)
         contact.update({parent_field: parent_key, "created_at": now, "updated_at": now})
         table.insert(contact)
-        contact["contact_key"] = stable_token(kind, contact["id"])
+        contact["contact_key"] = stable_token(kind, contact["id"] - store.key_shift)
         contacts = [contact]
     if contacts and not any(c["is_primary"] for c in contacts):
         contacts[0]["is_primary"] = True
@@ -407,7 +407,7 @@ def add_invitation(store: SandboxStore, kind: str, record: Record, contact_key: 
         "message_id": "", "created_at": now, "updated_at": now, "archived_at": 0,
     }
     store.table("invitations").insert(invitation)
-    invitation["key"] = stable_token("invitation", invitation["id"])
+    invitation["key"] = stable_token("invitation", invitation["id"] - store.key_shift)  # natural keys survive a re-migration
     return invitation
 
 

@@ -173,3 +173,18 @@ def create_v4_app(fixture: V4Fixture, token: str = V4_TOKEN) -> web.Application:
 
 def _json(body: Any, status: int = 200) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+
+
+def export_document(fixture: V4Fixture) -> dict:
+    """The fixture as v4's Settings > Export > JSON wrote it (migration-mapping.md §6): clients with
+    their contacts and invoices (all three types) nested, payments inside invoices; no vendors,
+    credits or invitations (the export has none)."""
+    invoices_of: dict[int, list[dict]] = {}
+    for invoice in fixture.lists["invoices"]:
+        payments = [p for p in fixture.lists["payments"] if p["invoice_id"] == invoice["id"]]
+        rest = {k: v for k, v in invoice.items() if k != "invitations"}
+        invoices_of.setdefault(invoice["client_id"], []).append({**rest, "payments": payments})
+    clients = [{**client, "invoices": invoices_of.get(client["id"], [])} for client in fixture.lists["clients"]]
+    return {"account_key": "v4fixtureaccountkey0000000000000", "clients": clients,
+            **{name: fixture.lists[name] for name in ("users", "products", "tax_rates", "expense_categories",
+                                                      "projects")}}
