@@ -30,6 +30,8 @@ class Problem:
     reason: str
 
     def __str__(self) -> str:
+        if self.where.startswith("$"):  # a JSON location already names the field
+            return f"{self.where} = {self.value}: {self.reason}"
         return f"{self.where}: {self.field} = {self.value}: {self.reason}"
 
 
@@ -196,7 +198,7 @@ def rewrite_json(source: IO[bytes], out: IO[bytes], fields: dict[str, str], conv
     location = _Location()
     stack: list[list[Any]] = []  # per open container: [is_array, has_items]
     pending_key = False
-    chunks: list[bytes] = []
+    chunks = bytearray()  # output waiting to be written (a list of small bytes costs ~1 KB each)
 
     def separator() -> None:
         nonlocal pending_key
@@ -205,46 +207,46 @@ def rewrite_json(source: IO[bytes], out: IO[bytes], fields: dict[str, str], conv
             return
         if stack:
             if stack[-1][1]:
-                chunks.append(b",")
+                chunks.extend(b",")
             stack[-1][1] = True
             if stack[-1][0]:
                 location.stack[-1][1] += 1
+                # A record: an element of the top-level array, or of an array in the top-level object.
+                if len(stack) == 1 or (len(stack) == 2 and not stack[0][0]):
+                    convert.stats.records += 1
 
     for prefix, event, value in ijson.parse(source, use_float=False):
         if event == "map_key":
             if stack[-1][1]:
-                chunks.append(b",")
+                chunks.extend(b",")
             stack[-1][1] = True
             location.stack[-1][1] = value
-            chunks.append(orjson.dumps(value) + b":")
+            chunks.extend(orjson.dumps(value))
+            chunks.extend(b":")
             pending_key = True
             continue
         if event in ("end_map", "end_array"):
             stack.pop()
             location.stack.pop()
-            chunks.append(b"}" if event == "end_map" else b"]")
-            if relative and len(stack) == 1:
-                convert.stats.records += 1
-            if not stack and not relative:
-                convert.stats.records += 1
+            chunks.extend(b"}" if event == "end_map" else b"]")
         else:
             separator()
             if event in ("start_map", "start_array"):
                 is_array = event == "start_array"
                 stack.append([is_array, False])
                 location.stack.append(["array", -1] if is_array else ["map", None])
-                chunks.append(b"[" if is_array else b"{")
+                chunks.extend(b"[" if is_array else b"{")
             else:
                 target = patterns.get(prefix)
                 if target is not None:
                     value = convert(target[0], value, location.text(), target[1])
-                chunks.append(_encode(value))
-        if len(chunks) > 4096:
-            out.write(b"".join(chunks))
+                chunks.extend(_encode(value))
+        if len(chunks) > 1 << 16:
+            out.write(chunks)
             chunks.clear()
             tick()
-    chunks.append(b"\n")
-    out.write(b"".join(chunks))
+    chunks.extend(b"\n")
+    out.write(chunks)
     tick()
 
 
