@@ -175,3 +175,13 @@ async def start_bridge():
             bridge.proc.kill()
             await bridge.proc.wait()
         bridge._reader.cancel()
+
+
+# -- a real PostgreSQL server for the id map's PostgreSQL backend -------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_dsn():
+    from postgres_server import postgres_cluster
+
+    with postgres_cluster() as dsn:
+        yield dsn

@@ -6,7 +6,6 @@ import io
 import json
 
 import pytest
-import structlog
 
 from ninja_bridge.observability import REDACTED, configure_logging, redact, redact_text
 
@@ -33,7 +32,7 @@ def json_logs():
         return text, [json.loads(line) for line in text.splitlines()]
 
     yield lines
-    structlog.reset_defaults()
+    configure_logging()  # back to the defaults the package starts with
 
 
 async def test_tokens_secrets_and_passwords_never_reach_the_log(proxy, json_logs):

@@ -15,10 +15,12 @@ from .actions import Actions
 from .config import Settings
 from .documents import DocumentUpload
 from .ids.codec import HashidCodec
+from .ids.live import IdMapReloader, load_translator
+from .ids.stores import open_store
 from .ids.translator import IdTranslator, SchemeIdTranslator
 from .health import LIFECYCLE, READINESS_CHECKS, CachedProbe, Lifecycle, add_health_routes
 from .metrics import METRICS, Metrics, UpstreamClock, current_upstream_clock, metrics_handler
-from .observability import debug_enabled, log
+from .observability import debug_enabled, log, redact, redact_text
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
 from .resources.special import SPECIAL_ROUTES, SpecialRoute
 from .resources.tasks import TaskProxy
@@ -37,6 +39,7 @@ SETTINGS = web.AppKey("settings", Settings)
 UPSTREAM = web.AppKey("upstream", Upstream)
 PLANS = web.AppKey("plans", PlanSet)
 IDS = web.AppKey("ids", object)
+IDMAP_RELOADER = web.AppKey("idmap_reloader", IdMapReloader)
 REQUEST_ID = web.RequestKey("request_id", str)
 V5_ROUTE = web.RequestKey("v5_route", str)
 ERROR_KIND = web.RequestKey("error_kind", str)
@@ -142,8 +145,9 @@ async def log_request_detail(request: web.Request, request_id: str) -> None:
             body = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
             body = raw.decode("utf-8", "replace")
+    # Redacted here as well as by the log processor: these fields exist to carry secrets.
     log.debug("request_detail", request_id=request_id, method=request.method, path=request.path,
-              query=request.query_string, headers=dict(request.headers), body=body)
+              query=redact_text(request.query_string), headers=redact(dict(request.headers)), body=redact(body))
 
 
 async def stamp_request_id(request: web.Request, response: web.StreamResponse) -> None:
@@ -171,10 +175,27 @@ async def pass_token_through(token: str) -> str | None:
     return token
 
 
+def configured_token_resolver(settings: Settings) -> TokenResolver:
+    if settings.token_map is None:
+        return pass_token_through
+    from .tokens import load_token_map, token_resolver
+
+    return token_resolver(load_token_map(settings.token_map), settings.token_map_passthrough)
+
+
 def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTranslator | None = None,
-               resolve_token: TokenResolver = pass_token_through) -> web.Application:
+               resolve_token: TokenResolver | None = None) -> web.Application:
+    """The proxy. Without explicit ``ids``/``resolve_token`` they come from the settings (id map,
+    token map); a configuration that could break the id invariants raises IdMapConfigError here."""
     mappings = mappings or load_mappings(settings.mappings_dir, known_functions=known_functions())
+    reloader = None
+    if ids is None and settings.idmap:
+        store = open_store(settings.idmap)
+        ids = load_translator(store, HashidCodec(settings.hash_salt), settings.native_id_base)
+        reloader = IdMapReloader(store, ids, settings.idmap_poll_interval)
     ids = ids or SchemeIdTranslator(HashidCodec(settings.hash_salt))
+    if resolve_token is None:
+        resolve_token = configured_token_resolver(settings)
     plans = PlanSet(mappings, ids, COMPUTED)
     plans.compile_all()  # fail at start-up, not on the first request
     metrics = Metrics()
@@ -194,10 +215,17 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     add_health_routes(app)
     app.router.add_get("/metrics", metrics_handler)
 
+    if reloader is not None:
+        app[IDMAP_RELOADER] = reloader
+
     async def start(app: web.Application) -> None:
         await upstream.start()
+        if reloader is not None:
+            await reloader.start()
 
     async def stop(app: web.Application) -> None:
+        if reloader is not None:
+            await reloader.stop()
         await upstream.close()
 
     app.on_response_prepare.append(stamp_request_id)

@@ -89,6 +89,8 @@ def serve(**flags: object) -> None:
     """
     from .app import create_app
     from .server import serve as run
+    from .ids.live import IdMapConfigError
+    from .tokens import TokenMapError
 
     settings = settings_or_exit(**flags)
     if settings.upstream is None:
@@ -98,6 +100,8 @@ def serve(**flags: object) -> None:
         app = create_app(settings)
     except MappingError as exc:
         fail("the mappings are invalid:\n  " + "\n  ".join(str(p) for p in exc.problems))
+    except (IdMapConfigError, TokenMapError) as exc:
+        fail(f"refusing to start: {exc}")
     try:
         asyncio.run(run(app, settings))
     except OSError as exc:  # e.g. the port is taken
@@ -132,14 +136,37 @@ def shown_settings(settings: Settings) -> dict[str, object]:
 @click.option("--port", default=9000, show_default=True, type=int, help="Listen port")
 @click.option("--token", default=None, help="The API token the sandbox accepts (default: a fixed demo token)")
 @click.option("--hash-salt", default="", help="HASH_SALT of the emulated v5 server")
-def sandbox(host: str, port: int, token: str | None, hash_salt: str) -> None:
+@click.option("--migrated", is_flag=True,
+              help="Start as an account migrated from v4 (new v5 keys), and serve its pre-migration v4 API too")
+@click.option("--v4-port", default=9004, show_default=True, type=int, help="Port of the v4 API (with --migrated)")
+def sandbox(host: str, port: int, token: str | None, hash_salt: str, migrated: bool, v4_port: int) -> None:
     """Run the v5 emulator alone, seeded with a small company."""
     from .sandbox import SANDBOX_TOKEN, create_app
 
     configure_logging()
-    app = create_app(token=token or SANDBOX_TOKEN, hash_salt=hash_salt, seed=True)
+    app = create_app(token=token or SANDBOX_TOKEN, hash_salt=hash_salt, seed=True, migrated=migrated)
     click.echo(f"v5 sandbox on http://{host}:{port}/api/v1  (X-API-TOKEN: {token or SANDBOX_TOKEN})")
-    web.run_app(app, host=host, port=port, print=None, access_log=None)
+    if not migrated:
+        web.run_app(app, host=host, port=port, print=None, access_log=None)
+        return
+    from .sandbox.v4fixture import V4_TOKEN, create_v4_app
+
+    click.echo(f"its v4 API before the migration on http://{host}:{v4_port}/api/v1  (X-Ninja-Token: {V4_TOKEN})")
+    asyncio.run(_serve_all([(app, host, port), (create_v4_app(app["v4_fixture"]), host, v4_port)]))
+
+
+async def _serve_all(apps: list) -> None:
+    runners = []
+    try:
+        for app, host, port in apps:
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            runners.append(runner)
+            await web.TCPSite(runner, host, port).start()
+        await asyncio.Event().wait()
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()
 
 
 @main.command()
@@ -204,6 +231,19 @@ def check_mappings(directory: Path | None) -> None:
     click.echo(f"mappings OK: {len(mappings.resources)} resources, {len(mappings.entities)} entities, "
                f"{len(mappings.tables)} tables")
 
+
+def register_commands() -> None:
+    """Command groups that live in their own modules."""
+    from .idmap.cli import idmap
+    from .remap.cli import remap
+    from .tokens import tokens
+
+    main.add_command(idmap)
+    main.add_command(tokens)
+    main.add_command(remap)
+
+
+register_commands()
 
 if __name__ == "__main__":
     main()

@@ -63,6 +63,18 @@ class Settings(BaseSettings):
         "auto", description="Log format: json, console, or auto (console on a terminal, else json)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged")
 
+    # Migrated accounts (README "Migrated accounts").
+    idmap: str | None = Field(
+        None, description="The v4<->v5 id map: a SQLite file path or a postgresql:// DSN (default: no map, "
+                          "v4 id = decoded v5 key)")
+    native_id_base: int | None = Field(
+        None, ge=2, le=2**31 - 1,
+        description="First v4 id of records created in v5 after cut-over; must equal the map's (default: the map's)")
+    idmap_poll_interval: float = Field(2.0, gt=0, description="Seconds between checks of the id map for changes")
+    token_map: Path | None = Field(None, description="The token map file (mode 0600) of v4 tokens to v5 tokens")
+    token_map_passthrough: bool = Field(
+        True, description="Send tokens that are not in the token map upstream unchanged (false: refuse them)")
+
     @model_validator(mode="after")
     def _delay_within_grace(self) -> "Settings":
         if self.shutdown_delay > self.shutdown_grace:

@@ -80,4 +80,5 @@ def debug_enabled() -> bool:
     return _debug
 
 
+configure_logging()  # redaction is on from the start, whoever embeds the package
 log = structlog.get_logger("ninja_bridge")

@@ -20,7 +20,7 @@ from . import errors
 from .config import Settings
 from .metrics import (UPSTREAM_BAD_ANSWER, UPSTREAM_CONNECTION, UPSTREAM_SERVER_ERROR, UPSTREAM_TIMEOUT, Metrics,
                       UpstreamTimer)
-from .observability import debug_enabled, log
+from .observability import debug_enabled, log, redact, redact_text
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_DELAY = 0.05
@@ -139,8 +139,8 @@ class Upstream:
             raise errors.upstream_unavailable("the proxy is not started")
         attempts = 1 + (self.retries if method in IDEMPOTENT and not _is_stream(data) else 0)
         if debug_enabled():
-            log.debug("upstream_call", method=method, url=str(yarl.URL(self.url(path)).update_query(query or {})),
-                      headers=dict(headers))
+            url = str(yarl.URL(self.url(path)).update_query(query or {}))
+            log.debug("upstream_call", method=method, url=redact_text(url), headers=redact(dict(headers)))
         for attempt in range(attempts):
             timer = UpstreamTimer(self.metrics, method)
             try:

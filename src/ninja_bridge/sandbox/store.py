@@ -147,8 +147,9 @@ class SandboxStore:
     ("invoices", "clients", ...); record is the stored dict (raw keys; render it for a payload).
     """
 
-    def __init__(self, token: str, hash_salt: str = "") -> None:
+    def __init__(self, token: str, hash_salt: str = "", key_shift: int = 0) -> None:
         self.token = token
+        self.key_shift = key_shift  # added to every table's first key: a "re-migrated" account gets new keys
         self.codec = HashidCodec(hash_salt)
         self.tables: dict[str, Table] = {}
         self.events: list[EventListener] = []
@@ -167,7 +168,7 @@ class SandboxStore:
 
     def table(self, name: str) -> Table:
         if name not in self.tables:
-            self.tables[name] = Table(name, TABLE_KEY_OFFSETS.get(name, DEFAULT_KEY_OFFSET))
+            self.tables[name] = Table(name, TABLE_KEY_OFFSETS.get(name, DEFAULT_KEY_OFFSET) + self.key_shift)
         return self.tables[name]
 
     def now(self) -> int:
