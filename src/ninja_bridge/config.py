@@ -6,10 +6,10 @@ Every setting is validated at start-up; a bad one stops the process with one lin
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "NINJA_BRIDGE_"
 
@@ -36,6 +36,36 @@ class Settings(BaseSettings):
         "auto", description="Log format: json, console, or auto (console on a terminal)")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged")
 
+    # v4 hooks relayed from v5 webhooks (docs/webhooks.md).
+    webhook_secret: SecretStr | None = Field(
+        None, description="Key signing the relay URLs given to v5; v4 hooks are refused until it is set")
+    webhook_public_url: AnyHttpUrl | None = Field(
+        None, description="Base URL v5 reaches the proxy's relay at (default: public_url, else the request's host)")
+    webhook_allowed_targets: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated hostnames (*.example.com allowed) and CIDRs legacy hook targets must be in "
+                    "(default: any, except link-local and cloud-metadata addresses, which are always refused)")
+    webhook_timeout: float = Field(10.0, gt=0, description="Seconds for one delivery to a legacy hook target")
+    webhook_retries: int = Field(3, ge=0, le=10, description="Retries of a failed delivery, in the background")
+    webhook_retry_delay: float = Field(
+        5.0, ge=0, description="Seconds before the first retry; each further retry waits twice as long")
+    webhook_max_pending: int = Field(1000, ge=1, description="Most deliveries waiting for a retry at once")
+
+    @field_validator("webhook_allowed_targets", mode="before")
+    @classmethod
+    def _split_targets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_allowed_targets")
+    @classmethod
+    def _check_targets(cls, value: list[str]) -> list[str]:
+        from .webhook_targets import parse_allowed  # raises ValueError naming a bad entry
+
+        parse_allowed(value)
+        return value
+
     @property
     def upstream_base(self) -> str:
         return str(self.upstream).rstrip("/") if self.upstream else ""
@@ -43,6 +73,11 @@ class Settings(BaseSettings):
     @property
     def public_base(self) -> str | None:
         return str(self.public_url).rstrip("/") if self.public_url else None
+
+    @property
+    def webhook_base(self) -> str | None:
+        url = self.webhook_public_url or self.public_url
+        return str(url).rstrip("/") if url else None
 
 
 class SettingsError(Exception):

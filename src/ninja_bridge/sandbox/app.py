@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable
 import orjson
 from aiohttp import web
 
-from ninja_bridge.sandbox import account, billing, operations
+from ninja_bridge.sandbox import account, billing, operations, webhooks
 from ninja_bridge.sandbox.entities import ENTITIES, ROUTED_ENTITIES, Entity, parse_includes, render
 from ninja_bridge.sandbox.errors import (
     HTML_METHOD_NOT_ALLOWED, HTML_NOT_FOUND, REDIRECT_BACK, ApiError, ValidationErrors, invalid_include,
@@ -535,4 +535,5 @@ def create_app(token: str = account.SANDBOX_TOKEN, hash_salt: str = "", seed: bo
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         app["store"] = store
     add_routes(app)
+    webhooks.install(app, store)
     return app
