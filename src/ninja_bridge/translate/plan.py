@@ -161,7 +161,7 @@ class EntityPlan:
 
         def convert(obj: dict, ctx: Context) -> Any:
             value = get(obj)
-            if value is None or (kind is not None and value == ""):
+            if value is None or (value == "" and (kind is not None or table is not None)):
                 return default
             if kind is not None:
                 value = ids.to_v4(kind, value)
