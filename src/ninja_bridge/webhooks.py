@@ -143,7 +143,7 @@ class HookRelay:
                 await response.read()
                 status = response.status
         except TargetRefused as exc:
-            log.warning("webhook_target_refused", event=delivery.event, target=target_for_logs(delivery.target),
+            log.warning("webhook_target_refused", hook_event=delivery.event, target=target_for_logs(delivery.target),
                         reason=str(exc))
             return "refused"
         except aiohttp.ClientConnectorError as exc:
@@ -158,17 +158,17 @@ class HookRelay:
             return "gone"
         if status >= 500 or status in RETRYABLE_STATUSES:
             return self._failed(delivery, f"status {status}")
-        log.warning("webhook_target_rejected", event=delivery.event, target=target_for_logs(delivery.target),
+        log.warning("webhook_target_rejected", hook_event=delivery.event, target=target_for_logs(delivery.target),
                     status=status)
         return "rejected"
 
     def _failed(self, delivery: Delivery, detail: str) -> str:
-        log.info("webhook_attempt_failed", event=delivery.event, target=target_for_logs(delivery.target),
+        log.info("webhook_attempt_failed", hook_event=delivery.event, target=target_for_logs(delivery.target),
                  detail=detail)
         return "failed"
 
     def drop(self, delivery: Delivery, reason: str) -> None:
-        log.warning("webhook_delivery_dropped", event=delivery.event, target=target_for_logs(delivery.target),
+        log.warning("webhook_delivery_dropped", hook_event=delivery.event, target=target_for_logs(delivery.target),
                     reason=reason)
         self.dropped.labels(event=delivery.event, reason=reason).inc()
 
@@ -190,7 +190,7 @@ class HookRelay:
             await asyncio.sleep(self.retry_delay * 2**number)
             outcome = await self.attempt(delivery)
             if outcome == "delivered":
-                log.info("webhook_delivered", event=delivery.event, target=target_for_logs(delivery.target),
+                log.info("webhook_delivered", hook_event=delivery.event, target=target_for_logs(delivery.target),
                          retries=number + 1)
                 return
             if outcome != "failed":
@@ -248,7 +248,7 @@ def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings,
         webhook = answer.get("data")
         if not isinstance(webhook, dict) or not webhook.get("id"):
             raise errors.upstream_bad_answer("no webhook in the answer")
-        log.info("hook_subscribed", event=name, target=target_for_logs(target))
+        log.info("hook_subscribed", hook_event=name, target=target_for_logs(target))
         return json_response(201, {"id": ids.to_v4(WEBHOOK_KIND, webhook["id"])})
 
     async def unsubscribe(request: web.Request) -> web.Response:
@@ -274,7 +274,7 @@ def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings,
         if not relay.secret:
             return json_response(503, {"message": "hooks are not enabled on this proxy"})
         if not relay.signature_ok(event, target, request.query.get("sig", "")):
-            log.warning("webhook_relay_unsigned", event=event, peer=request.remote)
+            log.warning("webhook_relay_unsigned", hook_event=event, peer=request.remote)
             return json_response(401, {"message": "missing or invalid relay signature"})
         delivery = Delivery(event, target, b"")
         hook = mappings.hooks.get(event)
@@ -285,7 +285,7 @@ def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings,
         try:
             v4_obj = relay.v4_payload(hook, v5_obj)
         except (TranslationError, IdError, ValueError, TypeError) as exc:
-            log.warning("webhook_untranslatable", event=event, error=str(exc))
+            log.warning("webhook_untranslatable", hook_event=event, error=str(exc))
             relay.drop(delivery, "untranslatable")
             return json_response(400, {"message": "the payload could not be translated to v4"})
         delivery = Delivery(event, target, orjson.dumps(v4_obj))
@@ -293,7 +293,7 @@ def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings,
         if outcome == "delivered":
             return json_response(200, {"message": "delivered"})
         if outcome == "gone":
-            log.info("hook_target_gone", event=event, target=target_for_logs(target))
+            log.info("hook_target_gone", hook_event=event, target=target_for_logs(target))
             return json_response(410, {"message": "the legacy target is gone (410): remove this webhook"})
         if outcome == "failed" and relay.retry_later(delivery):
             return json_response(202, {"message": "queued for retry"})
