@@ -298,3 +298,12 @@ async def test_allowed_targets_setting_narrows_targets(aiohttp_client, sandbox_s
     client = await aiohttp_client(create_app(settings), headers=V4_AUTH)
     await subscribe(client, "create_client", receiver.url)
     assert len(sandbox_store.table("webhooks")) == 1
+
+
+async def test_a_target_that_stops_resolving_is_retried_not_refused(hooked_proxy):
+    base = str(hooked_proxy.make_url("")).rstrip("/")
+    url = relay_url(base, SECRET, "create_client", "http://no-such-host.invalid/hook")
+    response = await hooked_proxy.post(url.removeprefix(base), json={"id": "Opnel5aKBz", "name": "x"})
+    assert response.status == 202
+    await eventually(lambda: dropped(hooked_proxy, event="create_client", reason="retries_exhausted") == 1)
+    assert dropped(hooked_proxy, event="create_client", reason="target_refused") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 from pathlib import Path
 
@@ -90,7 +91,9 @@ async def _run_demo(host: str, port: int) -> None:
     sandbox_site = web.TCPSite(sandbox_runner, "127.0.0.1", 0)
     await sandbox_site.start()
     sandbox_port = sandbox_runner.addresses[0][1]
-    settings = settings_or_exit(upstream=f"http://127.0.0.1:{sandbox_port}", host=host, port=port)
+    # A per-run relay secret turns v4 hooks on: the sandbox's webhooks die with the demo anyway.
+    settings = settings_or_exit(upstream=f"http://127.0.0.1:{sandbox_port}", host=host, port=port,
+                                webhook_secret=secrets.token_urlsafe(32))
     proxy_runner = web.AppRunner(create_app(settings), access_log=None)
     await proxy_runner.setup()
     await web.TCPSite(proxy_runner, host, port).start()

@@ -41,6 +41,10 @@ class TargetRefused(OSError):
     """A hook target the proxy will not contact (an OSError so it can leave a resolver)."""
 
 
+class TargetUnresolved(TargetRefused):
+    """A target whose name does not resolve: refused at subscribe time, retried at delivery."""
+
+
 def parse_allowed(entries: Iterable[str]) -> tuple[tuple[IPNetwork, ...], tuple[str, ...]]:
     """Split `webhook_allowed_targets` into networks and hostnames; a bad entry is a ValueError."""
     networks: list[IPNetwork] = []
@@ -129,7 +133,7 @@ class TargetPolicy:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
         except OSError as exc:
-            raise TargetRefused(f"{host} cannot be resolved: {exc.strerror or exc}") from exc
+            raise TargetUnresolved(f"{host} cannot be resolved: {exc.strerror or exc}") from exc
         for info in infos:
             self.check_address(host, str(info[4][0]))
 

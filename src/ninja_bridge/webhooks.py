@@ -30,7 +30,7 @@ from .proxy import Exchange, json_response, read_json_body
 from .routes import API_PREFIX
 from .translate.plan import Context, PlanSet, TranslationError, parse_includes
 from .translate.spec import HookSpec, Mappings
-from .webhook_targets import GuardedResolver, TargetPolicy, TargetRefused
+from .webhook_targets import GuardedResolver, TargetPolicy, TargetRefused, TargetUnresolved
 
 HOOKS_PATH = f"{API_PREFIX}/hooks"
 RELAY_PATH = "/relay/v1/hooks"
@@ -142,6 +142,8 @@ class HookRelay:
                                           headers={"Content-Type": "application/json"}) as response:
                 await response.read()
                 status = response.status
+        except TargetUnresolved as exc:  # DNS may be back on the next attempt
+            return self._failed(delivery, str(exc))
         except TargetRefused as exc:
             log.warning("webhook_target_refused", hook_event=delivery.event, target=target_for_logs(delivery.target),
                         reason=str(exc))
