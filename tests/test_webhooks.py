@@ -76,7 +76,7 @@ def test_client_name_only_with_a_client_id():
 def relay_for(plans, mappings, **settings):
     values = dict(upstream="http://v5.test", webhook_secret="s", webhook_retry_delay=30, webhook_retries=2)
     values.update(settings)
-    return HookRelay(load_settings(**values), mappings.hooks, plans, plans.ids)
+    return HookRelay(load_settings(**values), plans, plans.ids)
 
 
 def test_invoice_payload_is_v4s(plans, mappings, codec):

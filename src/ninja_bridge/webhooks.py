@@ -87,11 +87,10 @@ class Delivery:
 class HookRelay:
     """Translates v5 deliveries and posts them to legacy targets, retrying in the background."""
 
-    def __init__(self, settings: Settings, hooks: dict[str, HookSpec], plans: PlanSet, ids: IdTranslator,
+    def __init__(self, settings: Settings, plans: PlanSet, ids: IdTranslator,
                  registry: CollectorRegistry | None = None) -> None:
         self.secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
         self.base = settings.webhook_base
-        self.hooks = hooks
         self.plans = plans
         self.ids = ids
         self.policy = TargetPolicy.from_entries(settings.webhook_allowed_targets)
@@ -205,59 +204,61 @@ class HookRelay:
 RELAY = web.AppKey("hook_relay", HookRelay)
 
 
-def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings, plans: PlanSet,
-                   ids: IdTranslator, open_exchange: ExchangeOpener,
-                   registry: CollectorRegistry | None = None) -> HookRelay:
-    """Adds `POST /hooks`, `DELETE /hooks/{id}` and the relay to the proxy's application."""
-    relay = HookRelay(settings, mappings.hooks, plans, ids, registry)
-    app[RELAY] = relay
+class HookEndpoints:
+    """The HTTP side: v4's `POST /hooks` and `DELETE /hooks/{id}`, and the relay v5 calls."""
 
-    async def start(app: web.Application) -> None:
-        await relay.start()
+    def __init__(self, relay: HookRelay, mappings: Mappings, ids: IdTranslator, open_exchange: ExchangeOpener):
+        self.relay = relay
+        self.mappings = mappings
+        self.ids = ids
+        self.open_exchange = open_exchange
 
-    async def stop(app: web.Application) -> None:
-        await relay.close()
-
-    app.on_startup.append(start)
-    app.on_cleanup.append(stop)
-
-    async def subscribe(request: web.Request) -> web.Response:
-        exchange = await open_exchange(request)
-        if not relay.secret:
-            raise hooks_disabled()
-        body = await read_json_body(request)
+    def hook_for(self, body: dict) -> tuple[str, HookSpec]:
+        """The event a v4 subscribe body names, refused as v4 refused it, or as not yet mapped."""
         event = body.get("event")
-        hook = mappings.hooks.get(event.strip()) if isinstance(event, str) else None
+        name = event.strip() if isinstance(event, str) else ""  # v4 trimmed the name
+        hook = self.mappings.hooks.get(name)
         if hook is None:
             raise event_invalid()
-        name = event.strip()
-        if hook.entity not in mappings.entities:
-            raise errors.V4Error(501, {"error": {"message": f"Event {name} cannot be relayed yet: this proxy has no "
-                                                            f"v4 mapping for {hook.entity}"}})
+        if hook.entity not in self.mappings.entities:
+            raise errors.V4Error(501, {"error": {"message": f"Event {name} cannot be relayed yet: this proxy has "
+                                                            f"no v4 mapping for {hook.entity}"}})
+        return name, hook
+
+    async def target_of(self, body: dict) -> str:
         target = body.get("target_url")
         target = target.strip() if isinstance(target, str) else ""
         if not target:
             raise errors.validation_failed({"target_url": ["The target url field is required."]})
         try:
-            await relay.policy.check(target)
+            await self.relay.policy.check(target)
         except TargetRefused as exc:
             raise errors.validation_failed({"target_url": [f"The target url is refused: {exc}."]}) from exc
-        base = relay.base or f"{request.scheme}://{request.host}"
+        return target
+
+    async def subscribe(self, request: web.Request) -> web.Response:
+        exchange = await self.open_exchange(request)
+        if not self.relay.secret:
+            raise hooks_disabled()
+        body = await read_json_body(request)
+        name, hook = self.hook_for(body)
+        target = await self.target_of(body)
+        base = self.relay.base or f"{request.scheme}://{request.host}"
         exchange.notes["error_field"] = lambda key: "event" if key == "event_id" else key
         answer = await exchange.call("POST", "webhooks", body={
-            "event_id": hook.event_id, "target_url": relay_url(base, relay.secret, name, target),
+            "event_id": hook.event_id, "target_url": relay_url(base, self.relay.secret, name, target),
             "rest_method": "post", "format": "JSON"})
         webhook = answer.get("data")
         if not isinstance(webhook, dict) or not webhook.get("id"):
             raise errors.upstream_bad_answer("no webhook in the answer")
         log.info("hook_subscribed", hook_event=name, target=target_for_logs(target))
-        return json_response(201, {"id": ids.to_v4(WEBHOOK_KIND, webhook["id"])})
+        return json_response(201, {"id": self.ids.to_v4(WEBHOOK_KIND, webhook["id"])})
 
-    async def unsubscribe(request: web.Request) -> web.Response:
-        exchange = await open_exchange(request)
+    async def unsubscribe(self, request: web.Request) -> web.Response:
+        exchange = await self.open_exchange(request)
         raw = request.match_info["id"]
         try:
-            v5_id = ids.to_v5(WEBHOOK_KIND, int(raw)) if raw.isdigit() else None
+            v5_id = self.ids.to_v5(WEBHOOK_KIND, int(raw)) if raw.isdigit() else None
         except IdError:
             v5_id = None
         found = await exchange.fetch_json(f"webhooks/{v5_id}") if v5_id else None
@@ -268,9 +269,10 @@ def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings,
         await exchange.call("DELETE", f"webhooks/{v5_id}")
         return json_response(200, {"data": "success"})
 
-    async def relay_delivery(request: web.Request) -> web.Response:
+    async def relay_delivery(self, request: web.Request) -> web.Response:
         """Called by v5. The first attempt is made while v5 waits, so that a 410 from the legacy
         target reaches v5 as a 410 and v5 removes the webhook itself; failures retry in the background."""
+        relay = self.relay
         event = request.match_info["event"]
         target = request.query.get("target", "")
         if not relay.secret:
@@ -279,8 +281,8 @@ def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings,
             log.warning("webhook_relay_unsigned", hook_event=event, peer=request.remote)
             return json_response(401, {"message": "missing or invalid relay signature"})
         delivery = Delivery(event, target, b"")
-        hook = mappings.hooks.get(event)
-        if hook is None or hook.entity not in mappings.entities:
+        hook = self.mappings.hooks.get(event)
+        if hook is None or hook.entity not in self.mappings.entities:
             relay.drop(delivery, "unknown_event")
             return json_response(400, {"message": f"event {event} is not relayed by this proxy"})
         v5_obj = await read_json_body(request)
@@ -304,7 +306,24 @@ def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings,
         # 400: v5 gives up on this delivery without retrying (v5-api.md §6).
         return json_response(400 if outcome == "refused" else 200, {"message": f"not delivered: {outcome}"})
 
-    app.router.add_post(HOOKS_PATH, subscribe)
-    app.router.add_delete(HOOKS_PATH + "/{id}", unsubscribe)
-    app.router.add_post(RELAY_PATH + "/{event}", relay_delivery)
+
+def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings, plans: PlanSet,
+                   ids: IdTranslator, open_exchange: ExchangeOpener,
+                   registry: CollectorRegistry | None = None) -> HookRelay:
+    """Adds `POST /hooks`, `DELETE /hooks/{id}` and the relay to the proxy's application."""
+    relay = HookRelay(settings, plans, ids, registry)
+    app[RELAY] = relay
+
+    async def start(app: web.Application) -> None:
+        await relay.start()
+
+    async def stop(app: web.Application) -> None:
+        await relay.close()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+    endpoints = HookEndpoints(relay, mappings, ids, open_exchange)
+    app.router.add_post(HOOKS_PATH, endpoints.subscribe)
+    app.router.add_delete(HOOKS_PATH + "/{id}", endpoints.unsubscribe)
+    app.router.add_post(RELAY_PATH + "/{event}", endpoints.relay_delivery)
     return relay
