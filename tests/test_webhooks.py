@@ -13,7 +13,9 @@ from ninja_bridge.config import SettingsError, load_settings
 from ninja_bridge.translate.spec import MappingError, load_mappings
 from ninja_bridge.translate.structural import known_functions
 from ninja_bridge.webhook_targets import TargetPolicy, TargetRefused
-from ninja_bridge.webhooks import Delivery, HookRelay, client_name, relay_signature, relay_url, target_for_logs
+from ninja_bridge.webhooks import (
+    Delivery, HookRelay, client_name, relay_signature, relay_url, target_for_logs,
+)
 
 # v4's event names and EVENT_* numbers (v4-api.md §6.6, Constants.php:332-352).
 V4_EVENTS = [

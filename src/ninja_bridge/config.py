@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .webhook_targets import parse_allowed
+
 ENV_PREFIX = "NINJA_BRIDGE_"
 
 
@@ -61,9 +63,7 @@ class Settings(BaseSettings):
     @field_validator("webhook_allowed_targets")
     @classmethod
     def _check_targets(cls, value: list[str]) -> list[str]:
-        from .webhook_targets import parse_allowed  # raises ValueError naming a bad entry
-
-        parse_allowed(value)
+        parse_allowed(value)  # a ValueError naming the bad entry
         return value
 
     @property

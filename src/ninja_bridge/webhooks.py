@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
 import aiohttp

@@ -269,12 +269,13 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
                     problem("resources", name, f"rewrites.{operation}", f"unknown function {function!r}")
     seen_event_ids: dict[int, str] = {}
     for name, hook in mappings.hooks.items():
-        if hook.event_id in seen_event_ids:
-            problem("hooks", name, "event_id", f"{hook.event_id} is already the id of {seen_event_ids[hook.event_id]!r}")
-        seen_event_ids[hook.event_id] = name
-        # An entity not (yet) mapped is allowed: the proxy refuses to subscribe to that event.
+        earlier = seen_event_ids.setdefault(hook.event_id, name)
+        if earlier != name:
+            problem("hooks", name, "event_id", f"{hook.event_id} is already the id of {earlier!r}")
         entity = mappings.entities.get(hook.entity)
-        for path in hook.includes if entity is not None else ():
+        if entity is None:
+            continue  # not (yet) mapped: allowed, the proxy refuses to subscribe to that event
+        for path in hook.includes:
             if path.split(".", 1)[0] not in entity.includes:
                 problem("hooks", name, "includes", f"{path!r} is not an include of entity {hook.entity!r}")
     return problems
