@@ -63,6 +63,15 @@ def test_relay_urls_are_signed_over_event_and_target():
     assert signature != relay_signature("other", "create_invoice", target)
 
 
+@given(st.text(min_size=1, max_size=20), st.text(min_size=1, max_size=60), st.text(min_size=1, max_size=60))
+def test_a_signature_is_valid_only_for_its_own_event_and_target(event, target, other):
+    signature = relay_signature("key", event, target)
+    assert (relay_signature("key", event, other) == signature) is (other == target)
+    assert (relay_signature("key", other, target) == signature) is (other == event)
+    # moving text across the boundary between event and target does not keep the signature
+    assert relay_signature("key", event + "\n" + target[:1], target[1:]) != signature
+
+
 def test_logs_show_where_a_target_points_not_its_secrets():
     assert target_for_logs("https://user:pw@hooks.test:8443/catch/abc?key=SECRET") == "https://hooks.test:8443"
 

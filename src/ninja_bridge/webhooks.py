@@ -50,7 +50,7 @@ def event_invalid() -> errors.V4Error:
 
 
 def relay_signature(secret: str, event: str, target: str) -> str:
-    message = f"{event}\n{target}".encode()
+    message = orjson.dumps([event, target])  # unambiguous: no two (event, target) pairs share it
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
