@@ -33,6 +33,7 @@ from .translate.spec import HookSpec, Mappings
 from .webhook_targets import GuardedResolver, TargetPolicy, TargetRefused, TargetUnresolved
 
 HOOKS_PATH = f"{API_PREFIX}/hooks"
+HOOK_ROUTES = [("POST", HOOKS_PATH), ("DELETE", HOOKS_PATH + "/{id}")]  # the v4 routes served here
 RELAY_PATH = "/relay/v1/hooks"
 WEBHOOK_KIND = "webhook"  # the v5 kind whose keys are the v4 hook ids
 RETRYABLE_STATUSES = frozenset({408, 425, 429})  # plus every 5xx
@@ -41,8 +42,8 @@ ExchangeOpener = Callable[[web.Request], Awaitable[Exchange]]
 
 
 def hooks_disabled() -> errors.V4Error:
-    return errors.V4Error(501, {"error": {"message": "Hooks are not enabled on this proxy: the operator must set "
-                                                     "NINJA_BRIDGE_WEBHOOK_SECRET"}})
+    return errors.not_supported(f"POST {HOOKS_PATH}", "hooks are not enabled on this proxy; the operator must set "
+                                                      "NINJA_BRIDGE_WEBHOOK_SECRET")
 
 
 def event_invalid() -> errors.V4Error:
@@ -221,8 +222,8 @@ class HookEndpoints:
         if hook is None:
             raise event_invalid()
         if hook.entity not in self.mappings.entities:
-            raise errors.V4Error(501, {"error": {"message": f"Event {name} cannot be relayed yet: this proxy has "
-                                                            f"no v4 mapping for {hook.entity}"}})
+            raise errors.not_supported(f"POST {HOOKS_PATH}", f"event {name} cannot be relayed: these mappings have "
+                                                             f"no v4 entity {hook.entity}")
         return name, hook
 
     async def target_of(self, body: dict) -> str:
@@ -323,7 +324,7 @@ def setup_webhooks(app: web.Application, settings: Settings, mappings: Mappings,
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
     endpoints = HookEndpoints(relay, mappings, ids, open_exchange)
-    app.router.add_post(HOOKS_PATH, endpoints.subscribe)
-    app.router.add_delete(HOOKS_PATH + "/{id}", endpoints.unsubscribe)
+    for (method, path), handler in zip(HOOK_ROUTES, (endpoints.subscribe, endpoints.unsubscribe)):
+        app.router.add_route(method, path, handler)
     app.router.add_post(RELAY_PATH + "/{event}", endpoints.relay_delivery)
     return relay
