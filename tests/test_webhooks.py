@@ -74,6 +74,7 @@ def test_a_signature_is_valid_only_for_its_own_event_and_target(event, target, o
 
 def test_logs_show_where_a_target_points_not_its_secrets():
     assert target_for_logs("https://user:pw@hooks.test:8443/catch/abc?key=SECRET") == "https://hooks.test:8443"
+    assert target_for_logs("http://[::1/broken") == "(not a URL)"
 
 
 def test_client_name_only_with_a_client_id():

@@ -63,7 +63,10 @@ def relay_url(base: str, secret: str, event: str, target: str) -> str:
 
 def target_for_logs(target: str) -> str:
     # Hook URLs often carry a key (Zapier, n8n): log where they point, never the whole URL.
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return "(not a URL)"
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
@@ -145,12 +148,10 @@ class HookRelay:
         except TargetUnresolved as exc:  # DNS may be back on the next attempt
             return self._failed(delivery, str(exc))
         except TargetRefused as exc:
-            log.warning("webhook_target_refused", hook_event=delivery.event, target=target_for_logs(delivery.target),
-                        reason=str(exc))
-            return "refused"
+            return self._refused(delivery, exc)
         except aiohttp.ClientConnectorError as exc:
-            if isinstance(exc.os_error, TargetRefused):
-                return "refused"
+            if isinstance(exc.os_error, TargetRefused):  # refused by the connection's own resolver
+                return self._refused(delivery, exc.os_error)
             return self._failed(delivery, type(exc).__name__)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             return self._failed(delivery, type(exc).__name__)
@@ -163,6 +164,11 @@ class HookRelay:
         log.warning("webhook_target_rejected", hook_event=delivery.event, target=target_for_logs(delivery.target),
                     status=status)
         return "rejected"
+
+    def _refused(self, delivery: Delivery, reason: OSError) -> str:
+        log.warning("webhook_target_refused", hook_event=delivery.event, target=target_for_logs(delivery.target),
+                    reason=str(reason))
+        return "refused"
 
     def _failed(self, delivery: Delivery, detail: str) -> str:
         log.info("webhook_attempt_failed", hook_event=delivery.event, target=target_for_logs(delivery.target),
