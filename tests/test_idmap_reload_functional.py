@@ -101,7 +101,7 @@ async def test_an_unsafe_new_map_is_ignored_and_the_last_good_one_kept(aiohttp_c
     reloader.request_reload()
 
     async def rejected() -> bool:
-        return "idmap_rejected" in capsys.readouterr().out
+        return "idmap_rejected" in capsys.readouterr().err
 
     await until(rejected)
     assert reloader.reloads == 0

@@ -29,6 +29,7 @@ from .translate.plan import PlanSet
 from .translate.spec import Mappings, load_mappings
 from .translate.structural import COMPUTED, known_functions
 from .upstream import Upstream
+from .webhooks import setup_webhooks
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -290,6 +291,8 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     for route in route_table(mappings):
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))
     add_action_routes(app, actions, resources, exchange_handler)
+
+    setup_webhooks(app, settings, mappings, plans, ids, open_exchange)
 
     async def unknown_route(request: web.Request) -> web.StreamResponse:
         raise errors.route_not_found()

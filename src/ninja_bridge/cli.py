@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 from pathlib import Path
 
@@ -45,11 +46,12 @@ def _metavar(annotation: object) -> str:
 def _default_text(name: str, field: FieldInfo) -> str:
     if field.is_required():
         return "required"
-    if field.default is None:
+    default = field.get_default(call_default_factory=True)
+    if default is None or default == []:
         return "none"
-    if field.default == "":
+    if default == "":
         return "empty"
-    return f"default {field.default}"
+    return f"default {default}"
 
 
 def setting_option(name: str, field: FieldInfo) -> Callable:
@@ -190,7 +192,9 @@ async def _run_demo(host: str, port: int) -> None:
     await sandbox_runner.setup()
     await web.TCPSite(sandbox_runner, "127.0.0.1", 0).start()
     sandbox_port = sandbox_runner.addresses[0][1]
-    settings = settings_or_exit(upstream=f"http://127.0.0.1:{sandbox_port}", host=host, port=port)
+    # A per-run relay secret turns v4 hooks on: the sandbox's webhooks die with the demo anyway.
+    settings = settings_or_exit(upstream=f"http://127.0.0.1:{sandbox_port}", host=host, port=port,
+                                webhook_secret=secrets.token_urlsafe(32))
     proxy_runner = web.AppRunner(create_app(settings), access_log=None)
     await proxy_runner.setup()
     await web.TCPSite(proxy_runner, host, port).start()
