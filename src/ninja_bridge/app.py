@@ -292,7 +292,7 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))
     add_action_routes(app, actions, resources, exchange_handler)
 
-    setup_webhooks(app, settings, mappings, plans, ids, open_exchange)
+    setup_webhooks(app, settings, mappings, plans, ids, open_exchange, registry=metrics.registry)
 
     async def unknown_route(request: web.Request) -> web.StreamResponse:
         raise errors.route_not_found()
