@@ -18,6 +18,8 @@ from .health import LIFECYCLE, READINESS_CHECKS, CachedProbe, Lifecycle, add_hea
 from .metrics import METRICS, Metrics, UpstreamClock, current_upstream_clock, metrics_handler
 from .observability import debug_enabled, log
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
+from .resources.special import SPECIAL_ROUTES, SpecialRoute
+from .resources.tasks import TaskProxy
 from .routes import API_PREFIX, route_table
 from .translate.plan import PlanSet
 from .translate.spec import Mappings, load_mappings
@@ -25,6 +27,9 @@ from .translate.structural import COMPUTED, known_functions
 from .upstream import Upstream
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Resources whose v4 operations need more than the generic proxy (e.g. task timers).
+RESOURCE_PROXIES: dict[str, type[ResourceProxy]] = {"tasks": TaskProxy}
 
 SETTINGS = web.AppKey("settings", Settings)
 UPSTREAM = web.AppKey("upstream", Upstream)
@@ -198,9 +203,12 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
         return Exchange(request=request, token=v5_token, upstream=upstream, plans=plans, ids=ids)
 
     resources = {
-        name: ResourceProxy(name, spec, plans, mappings.settings.default_page_size, settings.public_base)
+        name: RESOURCE_PROXIES.get(name, ResourceProxy)(
+            name, spec, plans, mappings.settings.default_page_size, settings.public_base)
         for name, spec in mappings.resources.items()
     }
+    for resource in resources.values():
+        resource.variants = {kind: resources[variant.resource] for kind, variant in resource.spec.variants.items()}
 
     def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:
@@ -212,6 +220,22 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
                 request[V5_ROUTE] = exchange.v5_route
 
         return handle
+
+    def special_handler(route: SpecialRoute) -> Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            if route.auth:
+                exchange = await open_exchange(request)
+            else:
+                exchange = Exchange(request=request, token="", upstream=upstream, plans=plans, ids=ids)
+            try:
+                return await route.handler(exchange)
+            finally:
+                request[V5_ROUTE] = exchange.v5_route
+
+        return handle
+
+    for special in SPECIAL_ROUTES:  # first: `GET /clients/create` must not reach `GET /clients/{id}`
+        app.router.add_route(special.method, API_PREFIX + special.path, special_handler(special))
 
     for route in route_table(mappings):
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))

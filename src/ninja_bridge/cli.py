@@ -156,17 +156,20 @@ async def _run_demo(host: str, port: int) -> None:
     from .sandbox import SANDBOX_TOKEN
     from .sandbox import create_app as create_sandbox
 
-    sandbox_runner = web.AppRunner(create_sandbox(token=SANDBOX_TOKEN, hash_salt="", seed=True), access_log=None)
+    sandbox_app = create_sandbox(token=SANDBOX_TOKEN, hash_salt="", seed=True)
+    # Under the default id scheme a record's v4 id is its v5 key: show a real one in the banner.
+    invoice_id = next(iter(sandbox_app["store"].table("invoices").rows))
+    sandbox_runner = web.AppRunner(sandbox_app, access_log=None)
     await sandbox_runner.setup()
-    sandbox_site = web.TCPSite(sandbox_runner, "127.0.0.1", 0)
-    await sandbox_site.start()
+    await web.TCPSite(sandbox_runner, "127.0.0.1", 0).start()
     sandbox_port = sandbox_runner.addresses[0][1]
     settings = settings_or_exit(upstream=f"http://127.0.0.1:{sandbox_port}", host=host, port=port)
     proxy_runner = web.AppRunner(create_app(settings), access_log=None)
     await proxy_runner.setup()
     await web.TCPSite(proxy_runner, host, port).start()
     url = f"http://{host}:{port}/api/v1"
-    click.echo(demo_banner(url, SANDBOX_TOKEN, sandbox_port))
+    click.echo(demo_banner(url, SANDBOX_TOKEN, sandbox_port, invoice_id), nl=True)
+    sys.stdout.flush()
     try:
         await asyncio.Event().wait()
     finally:
@@ -174,14 +177,14 @@ async def _run_demo(host: str, port: int) -> None:
         await sandbox_runner.cleanup()
 
 
-def demo_banner(url: str, token: str, sandbox_port: int) -> str:
+def demo_banner(url: str, token: str, sandbox_port: int, invoice_id: int) -> str:
     auth = f"-H 'X-Ninja-Token: {token}'"
     return "\n".join([
-        f"ninja_bridge demo: v4 API at {url}  (v5 sandbox on 127.0.0.1:{sandbox_port})",
+        f"ninja_bridge demo: the v4 API at {url}  (in front of the v5 sandbox on 127.0.0.1:{sandbox_port})",
         f"token: {token}",
         "try:",
-        f"  curl -s {auth} {url}/clients",
-        f"  curl -s {auth} '{url}/invoices/{{id}}?include=invitations'  # an id from: curl -s {auth} {url}/invoices",
+        f"  curl -s {auth} '{url}/clients?per_page=2'",
+        f"  curl -s {auth} '{url}/invoices/{invoice_id}?include=invitations,client'",
         f"  curl -s {auth} -H 'Content-Type: application/json' -X POST {url}/products "
         """-d '{"product_key":"DEMO","notes":"Made through the v4 API","cost":12.5,"qty":1}'""",
         "Ctrl+C stops both.",

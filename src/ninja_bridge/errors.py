@@ -110,3 +110,16 @@ def _message(body: Any) -> str:
     if isinstance(body, str):
         return body
     return ""
+
+
+def not_supported(route: str, reason: str) -> V4Error:
+    """A v4 route the bridge cannot serve on v5: say so and why, instead of v4's 500 or a wrong answer."""
+    return V4Error(501, {"error": {"message": f"{route} is not supported by ninja_bridge: {reason}"}})
+
+
+def invalid_credentials() -> V4Error:
+    return V4Error(401, {"error": {"message": "Invalid credentials"}})
+
+
+def invalid_api_secret() -> V4Error:
+    return V4Error(403, {"error": {"message": "Invalid value for API_SECRET"}})

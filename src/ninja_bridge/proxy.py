@@ -4,8 +4,9 @@ the answer. Each step lives in its own module; this one only strings them togeth
 from __future__ import annotations
 
 import asyncio
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 import orjson
 from aiohttp import web
@@ -66,10 +67,19 @@ class ResourceProxy:
         self.kind = self.plan.spec.kind or spec.entity
         self.page_size = page_size
         self.public_base = public_base
+        self.variants: dict[str, ResourceProxy] = {}  # v5 kind -> the proxy serving it (set by the app)
 
     # -- request side -------------------------------------------------------------------------
 
     def record_path(self, exchange: Exchange, raw_id: str) -> str:
+        """The v5 path of a record of this resource's own kind."""
+        target, path = self.resolve(exchange, raw_id)
+        if target is not self:
+            raise errors.record_not_found()
+        return path
+
+    def resolve(self, exchange: Exchange, raw_id: str) -> tuple["ResourceProxy", str]:
+        """Which resource serves the record a v4 id names (v4's shared invoice space), and its v5 path."""
         if not raw_id.isdigit():
             raise errors.record_not_found()
         v4_id = int(raw_id)
@@ -79,9 +89,23 @@ class ResourceProxy:
             kind, v5_id = exchange.ids.locate(space_of(self.kind), v4_id)
         except IdError as exc:
             raise errors.record_not_found() from exc
-        if kind != self.kind:
+        target = self if kind == self.kind else self.variants.get(kind)
+        if target is None:
             raise errors.record_not_found()
-        return f"{self.spec.v5_path}/{v5_id}"
+        return target, f"{target.spec.v5_path}/{v5_id}"
+
+    def variant_for_create(self, v4_body: dict) -> "ResourceProxy":
+        for kind, variant in self.spec.variants.items():
+            if _truthy_value(v4_body.get(variant.flag)) and kind in self.variants:
+                return self.variants[kind]
+        return self
+
+    def variant_for_list(self, query) -> "ResourceProxy":
+        for kind, variant in self.spec.variants.items():
+            for name, values in variant.list_when.items():
+                if str(query.get(name, "")).strip().lower() in values and kind in self.variants:
+                    return self.variants[kind]
+        return self
 
     def error_field(self, v5_key: str) -> str:
         return self.spec.error_fields.get(v5_key) or self.plan.v4_error_key(v5_key)
@@ -128,6 +152,9 @@ class ResourceProxy:
     # -- the operations -----------------------------------------------------------------------
 
     async def list(self, exchange: Exchange) -> web.Response:
+        target = self.variant_for_list(exchange.request.query)
+        if target is not self:
+            return await target.list(exchange)
         tree = self.includes(exchange.request)
         query = self.list_query(exchange, tree)
         if query is None:
@@ -136,36 +163,44 @@ class ResourceProxy:
         rows = body.get("data") if isinstance(body.get("data"), list) else []
         await self.fan_out(exchange, rows, tree)
         ctx = self.context(exchange)
-        data = [self.plan.to_v4(row, tree, ctx) for row in rows]
+        with undecodable_ids_as_v4_error():
+            data = [self.plan.to_v4(row, tree, ctx) for row in rows]
         meta = {"pagination": self.pagination(exchange, body.get("meta", {}).get("pagination") or {})}
         return json_response(200, {"data": data, "meta": meta})
 
     async def show(self, exchange: Exchange) -> web.Response:
-        tree = self.includes(exchange.request)
-        path = self.record_path(exchange, exchange.request.match_info["id"])
-        body = await exchange.call("GET", path, query=self.include_query(tree))
-        return await self.item_answer(exchange, body, tree)
+        target, path = self.resolve(exchange, exchange.request.match_info["id"])
+        tree = target.includes(exchange.request)
+        body = await exchange.call("GET", path, query=target.include_query(tree))
+        return await target.item_answer(exchange, body, tree)
 
     async def create(self, exchange: Exchange) -> web.Response:
-        tree = self.includes(exchange.request)
-        v5_body = await self.v5_body(exchange, "create")
-        body = await exchange.call("POST", self.spec.v5_path, query=self.include_query(tree), body=v5_body)
-        return await self.item_answer(exchange, body, tree, created=True)
+        target = self.variant_for_create(await read_json_body(exchange.request))
+        tree = target.includes(exchange.request)
+        v5_body = await target.v5_body(exchange, "create")
+        for variant in self.spec.variants.values():
+            v5_body.pop(variant.flag, None)  # v4's type flags: the v5 path says it
+        body = await exchange.call("POST", target.spec.v5_path, query=target.include_query(tree), body=v5_body)
+        return await target.item_answer(exchange, body, tree, created=True)
 
     async def update(self, exchange: Exchange) -> web.Response:
-        tree = self.includes(exchange.request)
-        path = self.record_path(exchange, exchange.request.match_info["id"])
-        v5_body = await self.v5_body(exchange, "update")
-        body = await exchange.call("PUT", path, query=self.include_query(tree), body=v5_body)
-        return await self.item_answer(exchange, body, tree)
+        target, path = self.resolve(exchange, exchange.request.match_info["id"])
+        tree = target.includes(exchange.request)
+        v5_body = await target.v5_body(exchange, "update")
+        body = await exchange.call("PUT", path, query=target.include_query(tree), body=v5_body)
+        return await target.item_answer(exchange, body, tree)
 
     async def delete(self, exchange: Exchange) -> web.Response:
-        tree = self.includes(exchange.request)
-        path = self.record_path(exchange, exchange.request.match_info["id"])
-        body = await exchange.call("DELETE", path, query=self.include_query(tree))
-        if not isinstance(body.get("data"), dict):  # some v5 versions answer a bare message
-            body = await exchange.call("GET", path, query=self.include_query(tree))
-        return await self.item_answer(exchange, body, tree)
+        target, path = self.resolve(exchange, exchange.request.match_info["id"])
+        tree = target.includes(exchange.request)
+        before = await exchange.call("GET", path, query=target.include_query(tree))
+        body = await exchange.call("DELETE", path, query=target.include_query(tree))
+        if not isinstance(body.get("data"), dict):
+            # Some v5 routes answer a bare message (documents are even gone for good): v4 answered
+            # the deleted record, so show it as read just before, marked deleted.
+            body = await exchange.fetch_json(path, query=target.include_query(tree)) \
+                or {"data": {**before.get("data", {}), "is_deleted": True}}
+        return await target.item_answer(exchange, body, tree)
 
     # -- response side ------------------------------------------------------------------------
 
@@ -177,26 +212,12 @@ class ResourceProxy:
         if not isinstance(record, dict):
             raise errors.upstream_bad_answer("no record in the answer")
         await self.fan_out(exchange, [record], tree)
-        return json_response(200, {"data": self.plan.to_v4(record, tree, self.context(exchange, created))})
+        with undecodable_ids_as_v4_error():
+            data = self.plan.to_v4(record, tree, self.context(exchange, created))
+        return json_response(200, {"data": data})
 
     async def fan_out(self, exchange: Exchange, rows: list[dict], tree: IncludeTree) -> None:
-        """Fetch the includes v5 has no relation for (e.g. a client's invoices) by v5 list calls."""
-        fanouts = self.plan.fanouts(tree)
-        if not fanouts or not rows:
-            return
-        limit = asyncio.Semaphore(FANOUT_CONCURRENCY)
-
-        async def fetch(row: dict, name: str, include, sub: IncludeTree) -> None:
-            child = exchange.plans[include.entity]
-            query = [(include.fanout.filter, row.get("id", "")), ("per_page", str(FANOUT_PAGE_SIZE))]
-            names = child.upstream_includes(sub)
-            if names:
-                query.append(("include", ",".join(names)))
-            async with limit:
-                body = await exchange.call("GET", include.fanout.path, query=query)
-            row[EntityPlan.fanout_key(name)] = body.get("data") or []
-
-        await asyncio.gather(*(fetch(row, name, include, sub) for row in rows for name, include, sub in fanouts))
+        await fan_out(exchange, self.plan, rows, tree)
 
     def pagination(self, exchange: Exchange, v5: dict) -> dict:
         current = int(v5.get("current_page") or 1)
@@ -227,6 +248,38 @@ class ResourceProxy:
             "total": 0, "count": 0, "per_page": per_page, "current_page": 1, "total_pages": 0, "links": []}}}
 
 
+async def fan_out(exchange: Exchange, plan: EntityPlan, rows: list[dict], tree: IncludeTree) -> None:
+    """Fetch the includes v5 has no relation for (e.g. a client's invoices) by v5 list calls."""
+    fanouts = plan.fanouts(tree)
+    if not fanouts or not rows:
+        return
+    limit = asyncio.Semaphore(FANOUT_CONCURRENCY)
+
+    async def fetch(row: dict, name: str, include, sub: IncludeTree) -> None:
+        child = exchange.plans[include.entity]
+        query = [("per_page", str(FANOUT_PAGE_SIZE))]
+        if include.fanout.filter:
+            query.append((include.fanout.filter, row.get("id", "")))
+        names = child.upstream_includes(sub)
+        if names:
+            query.append(("include", ",".join(names)))
+        async with limit:
+            body = await exchange.call("GET", include.fanout.path, query=query)
+        row[EntityPlan.fanout_key(name)] = body.get("data") or []
+
+    await asyncio.gather(*(fetch(row, name, include, sub) for row in rows for name, include, sub in fanouts))
+
+
+@contextmanager
+def undecodable_ids_as_v4_error() -> Iterator[None]:
+    """An id v5 sent that the translator cannot read: most often a HASH_SALT that differs."""
+    try:
+        yield
+    except IdError as exc:
+        raise errors.upstream_bad_answer(
+            f"{exc} (is NINJA_BRIDGE_HASH_SALT the v5 server's HASH_SALT?)") from exc
+
+
 async def read_json_body(request: web.Request) -> dict:
     """The v4 JSON body; empty and `null` bodies (v4 clients send them on GET) count as {}."""
     try:
@@ -254,3 +307,8 @@ def _positive_int(value: str | None, default: int) -> int:
 
 def _truthy(value: str | None) -> bool:
     return value is not None and value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _truthy_value(value: Any) -> bool:
+    """A v4 body flag: true, 1, "1", "true" (PHP's truthiness, minus its "0" quirks)."""
+    return _truthy(value) if isinstance(value, str) else bool(value)

@@ -33,3 +33,12 @@ def route_table(mappings: Mappings) -> list[V4Route]:
             for method, suffix in OPERATION_ROUTES[operation]:
                 routes.append(V4Route(method, f"{API_PREFIX}/{name}{suffix}", name, operation))
     return routes
+
+
+def all_routes(mappings: Mappings) -> list[tuple[str, str]]:
+    """Every (method, path) the proxy serves: the resources' routes and the special ones."""
+    from .resources.special import SPECIAL_ROUTES  # the handlers import the proxy, which needs no routes
+
+    routes = [(route.method, route.path) for route in route_table(mappings)]
+    routes += [(route.method, API_PREFIX + route.path) for route in SPECIAL_ROUTES]
+    return list(dict.fromkeys(routes))

@@ -92,6 +92,14 @@ class Upstream:
             body = raw.decode("utf-8", "replace") if raw else None
         return UpstreamResponse(response.status, response.headers, body)
 
+    async def read_json(self, response: aiohttp.ClientResponse) -> Any:
+        """The parsed body of an answer opened with `open` (None when it is not JSON)."""
+        raw = await self._read(response)
+        try:
+            return orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            return None
+
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
         try:
             return await response.read()

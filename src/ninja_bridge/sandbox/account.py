@@ -71,6 +71,10 @@ def check_credentials(store: SandboxStore, email: object, password: object) -> b
     return bool(user) and email == user.get("email") and password == user.get("password")
 
 
+def is_owner_password(store: SandboxStore, password: str) -> bool:
+    return password == owner(store).get("password")
+
+
 def company_payload(store: SandboxStore) -> dict[str, Any]:
     company = store.company
     return {

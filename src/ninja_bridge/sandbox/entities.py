@@ -6,11 +6,11 @@ emit (hashed ids, numeric-string lookup ids, unix timestamps, floats for money).
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ninja_bridge.sandbox.billing import active_links
 from ninja_bridge.sandbox.store import Record, SandboxStore
 
 # Where links in rendered records point (v5 builds them from its APP_URL).
@@ -89,7 +89,7 @@ def render(store: SandboxStore, entity: Entity, record: Record, includes: Includ
             if value is None:
                 value = default
             if isinstance(value, (dict, list)):
-                value = copy.deepcopy(value)
+                value = copy_json(value)
         output[name] = value
     requested = includes or {}
     for name in dict.fromkeys([*entity.default_includes, *requested]):
@@ -100,13 +100,13 @@ def render(store: SandboxStore, entity: Entity, record: Record, includes: Includ
     return output
 
 
-def render_key(kind: str) -> Callable[[SandboxStore, Record, IncludeTree], Any]:
-    """Renders one record of `kind` (used by includes, which only know entity names)."""
-
-    def render_one(store: SandboxStore, record: Record, includes: IncludeTree) -> dict:
-        return render(store, ENTITIES[kind], record, includes)
-
-    return render_one
+def copy_json(value: Any) -> Any:
+    """A copy of JSON-like data (much cheaper than deepcopy), so callers may mutate what they render."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def invitations_of(kind: str) -> Include:
 
 
 def payment_paymentables(store: SandboxStore, record: Record, nested: IncludeTree) -> list:
-    return [render_paymentable(store, row) for row in store.table("paymentables").where(payment_id=record["id"])]
+    return [render_paymentable(store, row) for row in active_links(store, payment_id=record["id"])]
 
 
 def render_paymentable(store: SandboxStore, row: Record) -> dict:
@@ -167,7 +167,7 @@ def payment_targets(kind: str) -> Include:
     """Payment -> the invoices (or credits) it was applied to."""
 
     def include(store: SandboxStore, record: Record, nested: IncludeTree) -> list:
-        links = store.table("paymentables").where(payment_id=record["id"], paymentable_type=kind)
+        links = active_links(store, payment_id=record["id"], paymentable_type=kind)
         keys = dict.fromkeys(link["paymentable_id"] for link in links)
         rows = [store.table(kind).get(key) for key in keys]
         return [render(store, ENTITIES[kind], row, nested) for row in rows if row is not None]
@@ -179,7 +179,7 @@ def payments_of(kind: str) -> Include:
     """Invoice (or credit) -> the payments applied to it."""
 
     def include(store: SandboxStore, record: Record, nested: IncludeTree) -> list:
-        links = store.table("paymentables").where(paymentable_type=kind, paymentable_id=record["id"])
+        links = active_links(store, paymentable_type=kind, paymentable_id=record["id"])
         keys = dict.fromkeys(link["payment_id"] for link in links)
         rows = [store.table("payments").get(key) for key in keys]
         return [render(store, ENTITIES["payments"], row, nested) for row in rows if row is not None]
@@ -229,7 +229,8 @@ def vendor_contact_link(store: SandboxStore, record: Record) -> str:
 
 
 def invitation_link(store: SandboxStore, record: Record) -> str:
-    singular = {"invoices": "invoice", "quotes": "quote", "credits": "credit", "recurring_invoices": "recurring_invoice"}
+    singular = {"invoices": "invoice", "quotes": "quote", "credits": "credit",
+                "recurring_invoices": "recurring_invoice"}
     return f"{PORTAL_URL}/client/{singular.get(record['entity_type'], 'invoice')}/{record['key']}"
 
 
@@ -417,6 +418,10 @@ USER_FIELDS: dict[str, Any] = {
     "oauth_provider_id": "", "last_confirmed_email_address": "", "google_2fa_secret": False,
     "has_password": True, "oauth_user_token": "***", "verified_phone_number": False, "language_id": "",
     "user_logged_in_notification": True, "referral_code": "", "referral_meta": {},
+}
+
+PAYMENT_TERM_FIELDS: dict[str, Any] = {  # PaymentTermTransformer
+    "id": "", "num_days": 0, "name": "", "is_deleted": False, "created_at": 0, "updated_at": 0, "archived_at": 0,
 }
 
 WEBHOOK_FIELDS: dict[str, Any] = {
@@ -659,6 +664,13 @@ ENTITY_LIST: list[Entity] = [
         search_fields=("first_name", "last_name", "email"),
     ),
     Entity(
+        name="payment_terms",
+        model="PaymentTerm",
+        fields=PAYMENT_TERM_FIELDS,
+        silent_relations=frozenset({"user", "company"}),
+        search_fields=("name",),
+    ),
+    Entity(
         name="webhooks",
         model="Webhook",
         fields=WEBHOOK_FIELDS,
@@ -675,5 +687,5 @@ ENTITIES: dict[str, Entity] = {entity.name: entity for entity in ENTITY_LIST}
 ROUTED_ENTITIES = (
     "clients", "invoices", "quotes", "recurring_invoices", "credits", "payments", "products", "tax_rates",
     "tasks", "task_statuses", "projects", "expenses", "expense_categories", "vendors", "documents", "users",
-    "webhooks",
+    "webhooks", "payment_terms",
 )

@@ -25,6 +25,7 @@ class ApiError(Exception):
 HTML_NOT_FOUND = "html_404"
 HTML_METHOD_NOT_ALLOWED = "html_405"
 HTML_SERVER_ERROR = "html_500"
+HTML_FORBIDDEN = "html_403"
 REDIRECT_BACK = "redirect_back"
 
 
@@ -44,6 +45,11 @@ def numeric_path_id(value: str) -> ApiError:
 def invalid_include(relation: str) -> ApiError:
     # An Eloquent RelationNotFoundException: a plain 500 page unless the client expects JSON.
     return ApiError(400, {"message": f"Relation `{relation}` is not a valid include."}, HTML_SERVER_ERROR)
+
+
+def unauthorized() -> ApiError:
+    # A policy refusal (e.g. another company's record): Laravel's AuthorizationException, a 401 in v5.
+    return ApiError(401, {"message": "This action is unauthorized."}, HTML_FORBIDDEN)
 
 
 def invalid_token() -> ApiError:

@@ -78,6 +78,68 @@ def status_matches(record: Record, statuses: set[str]) -> bool:
 
 RowFilter = Callable[[Record], bool]
 
+# `?client_status=` words -> status ids, per entity (the *Filters::client_status methods).
+CLIENT_STATUS_WORDS: dict[str, dict[str, set[str]]] = {
+    "invoices": {"draft": {"1"}, "paid": {"4"}, "cancelled": {"5"}, "unpaid": {"2", "3"}},
+    "quotes": {"draft": {"1"}, "sent": {"2"}, "approved": {"3"}, "converted": {"4"}},
+    "credits": {"draft": {"1"}, "sent": {"2"}, "partial": {"3"}, "applied": {"4"}},
+    "recurring_invoices": {"draft": {"1"}, "active": {"2"}, "paused": {"3"}, "completed": {"4"},
+                           "pending": {"-1"}},
+    "payments": {"pending": {"1"}, "cancelled": {"2"}, "failed": {"3"}, "completed": {"4"},
+                 "partially_refunded": {"5"}, "refunded": {"6"}},
+}
+BALANCE_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b, "eq": lambda a, b: a == b,
+}
+
+
+def same_text(a: object, b: str) -> bool:
+    """MySQL's default collation compares strings case-insensitively; so do the filters."""
+    return str(a or "").casefold() == b.casefold()
+
+
+def client_status_filter(entity: Entity, raw: str) -> RowFilter | None:
+    words = {part.strip() for part in raw.split(",") if part.strip()}
+    if not words or "all" in words or entity.name not in CLIENT_STATUS_WORDS:
+        return None
+    table = CLIENT_STATUS_WORDS[entity.name]
+    statuses = set().union(*(table.get(word, set()) for word in words))
+    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+
+    def past(date: object) -> bool:
+        return bool(date) and str(date) < today
+
+    def matches(record: Record) -> bool:
+        status = record.get("status_id")
+        if status in statuses:
+            return True
+        if entity.name == "invoices" and "overdue" in words:
+            return status in ("2", "3") and (past(record.get("due_date")) or past(record.get("partial_due_date")))
+        if entity.name == "quotes" and ("expired" in words or "upcoming" in words):
+            expired = status == "2" and past(record.get("due_date"))
+            return ("expired" in words and expired) or ("upcoming" in words and status == "2" and not expired)
+        return False
+
+    return matches
+
+
+def balance_filter(raw: str) -> RowFilter | None:
+    """`?balance=100:gt` (ClientFilters::balance)."""
+    value, _, operator = raw.partition(":")
+    compare = BALANCE_OPERATORS.get(operator.strip())
+    if compare is None:
+        return None
+    threshold = php_float(value)
+    return lambda record: compare(record.get("balance", 0.0), threshold)
+
+
+def php_float(raw: str) -> float:
+    try:
+        return float(raw)
+    except ValueError:
+        return 0.0
+
 
 def build_filters(store: SandboxStore, entity: Entity, query: MultiMapping[str]) -> list[RowFilter]:
     """One predicate per recognised query parameter; unknown parameters are ignored, as in v5."""
@@ -106,18 +168,23 @@ def build_filters(store: SandboxStore, entity: Entity, query: MultiMapping[str])
             column = "id" if entity.name == ("clients" if name == "client_id" else "vendors") else name
             if column == "id" or column in fields:
                 add(lambda r, column=column, key=key: r.get(column) == key)
-    if query.get("number") and "number" in fields:
-        add(lambda r: r.get("number") == query["number"])
+    for name in ("number", "id_number", "product_key"):
+        if query.get(name) and name in fields and (name == "number" or name in entity.filters):
+            add(lambda r, name=name: same_text(r.get(name), query[name]))
     if "name" in entity.filters and query.get("name"):
-        needle = query["name"].lower()
-        add(lambda r: needle in (r.get("name") or "").lower())
-    if "id_number" in entity.filters and query.get("id_number"):
-        add(lambda r: r.get("id_number") == query["id_number"])
-    if "product_key" in entity.filters and query.get("product_key"):
-        add(lambda r: r.get("product_key") == query["product_key"])
+        needle = query["name"].casefold()
+        add(lambda r: needle in (r.get("name") or "").casefold())
     if "email" in entity.filters and query.get("email"):
-        emails = {c["client_id"] for c in store.table("client_contacts").where(email=query["email"])}
-        add(lambda r: r["id"] in emails)
+        owners = {c["client_id"] for c in store.table("client_contacts") if same_text(c.get("email"), query["email"])}
+        add(lambda r: r["id"] in owners)
+    if "balance" in entity.filters and query.get("balance"):
+        by_balance = balance_filter(query["balance"])
+        if by_balance is not None:
+            add(by_balance)
+    if "client_status" in entity.filters and query.get("client_status"):
+        by_client_status = client_status_filter(entity, query["client_status"])
+        if by_client_status is not None:
+            add(by_client_status)
     if "status_id" in entity.filters and query.get("status_id"):
         wanted_ids = {part.strip() for part in query["status_id"].split(",")}
         add(lambda r: r.get("status_id") in wanted_ids)

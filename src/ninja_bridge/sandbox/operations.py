@@ -1,4 +1,4 @@
-"""Writes: create, update, archive/restore/delete and per-entity actions, with v5's validation.
+"""Writes: create, update, archive/restore/delete, nested contacts and invitations, per-entity actions.
 
 Everything here works on decoded payloads (raw integer keys) so the seed can use the same code
 paths as HTTP requests; the app layer only parses requests and renders results.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from typing import Any, Callable
 
 from ninja_bridge.sandbox import billing
 from ninja_bridge.sandbox.entities import ENTITIES, Entity
-from ninja_bridge.sandbox.errors import ApiError, ValidationErrors, model_not_found, numeric_path_id, record_deleted
-from ninja_bridge.sandbox.store import UNDECODABLE_KEY, Record, SandboxStore, stable_token
+from ninja_bridge.sandbox.errors import ApiError, model_not_found, numeric_path_id, record_deleted, unauthorized
+from ninja_bridge.sandbox.store import Record, SandboxStore, stable_token
+from ninja_bridge.sandbox.validation import PHP_NUMERIC, list_of_dicts, parse_date, validate
 
 INVOICE_LIKE = ("invoices", "quotes", "credits", "recurring_invoices")
 # Request::decodePrimaryKeys decodes these top-level keys (only when they are strings).
@@ -23,11 +23,9 @@ DECODED_BODY_KEYS = (
     "client_id", "invoice_id", "expense_id", "design_id", "project_id", "company_gateway_id",
     "transaction_id", "category_id", "status_id",
 )
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-PHP_NUMERIC = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 TRUTHY = (True, 1, "1", "true", "on", "yes")
+# Columns cast to dates: whatever format was accepted is stored (and rendered) as Y-m-d.
+DATE_FIELDS = frozenset({"date", "due_date", "partial_due_date", "payment_date", "next_send_date"})
 # Request::$file_validation: the document types v5 accepts.
 ALLOWED_DOCUMENT_TYPES = ("png", "ai", "jpeg", "tiff", "pdf", "gif", "psd", "txt", "doc", "xls", "ppt",
                           "xlsx", "docx", "pptx", "webp", "xml", "zip", "csv", "ods", "odt", "odp")
@@ -45,6 +43,9 @@ def find_by_path_id(store: SandboxStore, entity: Entity, raw_id: str) -> Record:
     key = store.codec.decode(raw_id)
     record = store.table(entity.name).get(key)
     if record is None:
+        # User binding is scoped to the account, so other companies' users are simply not found.
+        if entity.name != "users" and store.belongs_to_other_company(entity.name, key):
+            raise unauthorized()
         raise model_not_found(entity.model)
     return record
 
@@ -79,10 +80,6 @@ def decode_body(store: SandboxStore, entity: Entity, payload: dict) -> dict:
     return decoded
 
 
-def list_of_dicts(value: object) -> list[dict]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
 def coerce(default: Any, value: Any) -> Any:
     """Casts an input value to the stored type, leniently like Eloquent casts."""
     if value is None:
@@ -98,7 +95,9 @@ def coerce(default: Any, value: Any) -> Any:
             return "1" if value else ""
         if isinstance(value, float) and value.is_integer():
             return str(int(value))
-        return value if isinstance(value, str) else (json.dumps(value) if isinstance(value, (dict, list)) else str(value))
+        if isinstance(value, (dict, list)):
+            return json.dumps(value)
+        return value if isinstance(value, str) else str(value)
     if isinstance(default, dict):
         return value if isinstance(value, dict) else copy.deepcopy(default)
     if isinstance(default, list):
@@ -129,6 +128,8 @@ def assign_fields(entity: Entity, record: Record, payload: dict) -> None:
             continue
         if name in entity.foreign_keys:
             record[name] = stored_key(value)
+        elif name in DATE_FIELDS and isinstance(value, str) and value:
+            record[name] = parse_date(value) or value
         elif name == "settings" and isinstance(value, dict):
             record[name] = {**record.get(name, {}), **value}
         else:
@@ -136,242 +137,55 @@ def assign_fields(entity: Entity, record: Record, payload: dict) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Validation (the FormRequest rules that matter to a translating proxy)
-
-
-def validate(store: SandboxStore, entity: Entity, payload: dict, existing: Record | None) -> None:
-    errors = ValidationErrors()
-    if "number" in entity.fields and payload.get("number"):
-        clash = [r for r in store.table(entity.name).where(number=payload["number"]) if r is not existing]
-        if clash:
-            errors.taken("number")
-    check = VALIDATORS.get(entity.name)
-    if check is not None:
-        check(store, payload, existing, errors)
-    errors.raise_if_any()
-
-
-def require_existing(store: SandboxStore, errors: ValidationErrors, payload: dict, field: str, kind: str,
-                     required: bool = False, allow_deleted: bool = False) -> None:
-    value = payload.get(field)
-    if value is None or value == "":
-        if required:
-            errors.required(field)
-        return
-    row = store.table(kind).get(value)
-    if row is None or (row.get("is_deleted") and not allow_deleted):
-        errors.invalid(field)
-
-
-def check_contacts(payload: dict, errors: ValidationErrors) -> None:
-    if "contacts" in payload and payload["contacts"] is not None and not isinstance(payload["contacts"], list):
-        errors.not_array("contacts")
-        return
-    for index, contact in enumerate(list_of_dicts(payload.get("contacts"))):
-        email = contact.get("email")
-        if email not in (None, "") and not (isinstance(email, str) and EMAIL_PATTERN.match(email)):
-            errors.not_email(f"contacts.{index}.email")
-
-
-def check_dates(payload: dict, errors: ValidationErrors, *fields: str) -> None:
-    for field in fields:
-        value = payload.get(field)
-        if value not in (None, "") and not (isinstance(value, str) and DATE_PATTERN.match(value)):
-            errors.not_date(field)
-
-
-def check_numbers(payload: dict, errors: ValidationErrors, *fields: str) -> None:
-    for field in fields:
-        value = payload.get(field)
-        if value is not None and (isinstance(value, bool) or billing.to_float(value) == 0.0 and not _is_zero(value)):
-            errors.not_number(field)
-
-
-def _is_zero(value: object) -> bool:
-    return isinstance(value, (int, float)) or (isinstance(value, str) and bool(PHP_NUMERIC.match(value)))
-
-
-def validate_client(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
-    check_contacts(payload, errors)
-
-
-def validate_invoice_like(store: SandboxStore, payload: dict, existing: Record | None,
-                          errors: ValidationErrors) -> None:
-    if existing is None:
-        require_existing(store, errors, payload, "client_id", "clients", required=True)
-    elif "client_id" in payload and payload["client_id"] != existing["client_id"]:
-        errors.invalid("client_id")  # v5: client_id may not change on update ("in:" the current one)
-    check_dates(payload, errors, "date", "due_date", "partial_due_date")
-    for index, invitation in enumerate(list_of_dicts(payload.get("invitations"))):
-        if invitation.get("client_contact_id") in (None, ""):
-            errors.required(f"invitations.{index}.client_contact_id")
-
-
-def validate_payment(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
-    if existing is not None:
-        return
-    require_existing(store, errors, payload, "client_id", "clients", required=True)
-    check_numbers(payload, errors, "amount")
-    check_dates(payload, errors, "date")
-    client_key = payload.get("client_id")
-    for kind, key in (("invoices", "invoice_id"), ("credits", "credit_id")):
-        lines = payload.get(kind)
-        if lines is None:
-            continue
-        if not isinstance(lines, list):
-            errors.not_array(kind)
-            continue
-        for index, line in enumerate(lines):
-            line = line if isinstance(line, dict) else {}
-            document = store.table(kind).get(line.get(key))
-            if line.get(key) in (None, ""):
-                errors.required(f"{kind}.{index}.{key}")
-            elif document is None or document["is_deleted"] or document["client_id"] != client_key:
-                errors.invalid(f"{kind}.{index}.{key}")
-            if line.get("amount") is None:
-                errors.required(f"{kind}.{index}.amount")
-
-
-def validate_named(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors,
-                   kind: str) -> None:
-    name = payload.get("name")
-    if existing is None and name in (None, ""):
-        errors.required("name")
-    elif name is not None:
-        clash = [r for r in store.table(kind).where(name=name) if r is not existing and not r["is_deleted"]]
-        if clash:
-            errors.taken("name")
-
-
-def validate_tax_rate(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
-    validate_named(store, payload, existing, errors, "tax_rates")
-    if existing is None and payload.get("rate") is None:
-        errors.required("rate")
-    else:
-        check_numbers(payload, errors, "rate")
-
-
-def validate_product(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
-    check_numbers(payload, errors, "cost", "price", "quantity")
-
-
-def validate_project(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
-    if existing is None:
-        if payload.get("name") in (None, ""):
-            errors.required("name")
-        require_existing(store, errors, payload, "client_id", "clients", required=True)
-
-
-def validate_expense(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
-    require_existing(store, errors, payload, "client_id", "clients")
-    require_existing(store, errors, payload, "vendor_id", "vendors")
-    require_existing(store, errors, payload, "category_id", "expense_categories")
-    check_dates(payload, errors, "date", "payment_date")
-    check_numbers(payload, errors, "amount")
-
-
-def validate_task(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
-    require_existing(store, errors, payload, "client_id", "clients")
-    require_existing(store, errors, payload, "project_id", "projects")
-    time_log = payload.get("time_log")
-    if time_log not in (None, "") and not billing_time_log_ok(time_log):
-        errors.add("time_log", "Please correct overlapping values")
-
-
-def billing_time_log_ok(time_log: object) -> bool:
-    try:
-        log = json.loads(time_log) if isinstance(time_log, str) else time_log
-    except ValueError:
-        return False
-    return isinstance(log, list) and all(isinstance(entry, list) for entry in log)
-
-
-def validate_vendor(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
-    check_contacts(payload, errors)
-
-
-def validate_webhook(store: SandboxStore, payload: dict, existing: Record | None, errors: ValidationErrors) -> None:
-    target = payload.get("target_url")
-    if existing is None and target in (None, ""):
-        errors.required("target_url")
-    elif target is not None and not (isinstance(target, str) and URL_PATTERN.match(target)):
-        errors.not_url("target_url")
-    if existing is None and payload.get("event_id") in (None, ""):
-        errors.required("event_id")
-    if "rest_method" in payload and payload["rest_method"] not in ("post", "put"):
-        errors.invalid("rest_method")  # `in:post,put` is case-sensitive
-    errors.raise_if_any()
-    if payload.get("event_id") not in (None, "") and not is_valid_webhook_event(payload["event_id"]):
-        raise ApiError(400, "Invalid event")  # v5 answers this one with a bare JSON string
-
-
-def is_valid_webhook_event(event_id: object) -> bool:
-    """Webhook::$valid_events holds ids 1-64; PHP's in_array compares numeric strings as numbers."""
-    if isinstance(event_id, bool) or not isinstance(event_id, (int, float, str)):
-        return False
-    if isinstance(event_id, str) and not PHP_NUMERIC.match(event_id):
-        return False
-    number = float(event_id)
-    return number.is_integer() and 1 <= number <= 64
-
-Validator = Callable[[SandboxStore, dict, "Record | None", ValidationErrors], None]
-VALIDATORS: dict[str, Validator] = {
-    "clients": validate_client,
-    "invoices": validate_invoice_like,
-    "quotes": validate_invoice_like,
-    "credits": validate_invoice_like,
-    "recurring_invoices": validate_invoice_like,
-    "payments": validate_payment,
-    "products": validate_product,
-    "tax_rates": validate_tax_rate,
-    "projects": validate_project,
-    "expenses": validate_expense,
-    "expense_categories": lambda s, p, e, errs: validate_named(s, p, e, errs, "expense_categories"),
-    "task_statuses": lambda s, p, e, errs: validate_named(s, p, e, errs, "task_statuses"),
-    "tasks": validate_task,
-    "vendors": validate_vendor,
-    "webhooks": validate_webhook,
-}
-
-
-# ---------------------------------------------------------------------------------------------
 # Nested records: contacts and invitations
 
 
 def sync_contacts(store: SandboxStore, kind: str, parent_key: int, payload: dict, created: bool) -> None:
-    """v5 ContactRepository::save: the sent list replaces the contacts; there is always one."""
-    parent_field = "client_id" if kind == "client_contacts" else "vendor_id"
+    """ClientContactRepository / VendorContactRepository::save.
+
+    Runs when `contacts` is sent (or the parent has none). The sent list replaces the contacts; the first
+    (primaries first) becomes the only primary; a client always keeps one contact with send_email; an id of
+    another client's contact moves that contact here; a parent is never left without a contact."""
+    is_client = kind == "client_contacts"
+    parent_field = "client_id" if is_client else "vendor_id"
     table = store.table(kind)
-    entity = ENTITIES[kind]
-    now = store.now()
-    if isinstance(payload.get("contacts"), list):
-        sent = list_of_dicts(payload["contacts"])
-        kept = {c.get("id") for c in sent}
-        for existing in table.where(**{parent_field: parent_key}):
-            if existing["id"] not in kept:
-                table.remove(existing["id"])
-        for contact_payload in sent:
-            contact = table.get(contact_payload.get("id"))
-            if contact is None or contact[parent_field] != parent_key:
-                contact = blank_record(entity)
-                contact[parent_field] = parent_key
-                contact["created_at"] = now
-                table.insert(contact)
-                contact["contact_key"] = stable_token(kind, contact["id"])
-            assign_fields(entity, contact, contact_payload)
-            password = contact_payload.get("password")
-            if password and password != "**********":
-                contact["has_password"] = True
-            contact["updated_at"] = now
-    contacts = table.where(**{parent_field: parent_key})
-    if not contacts and (created or isinstance(payload.get("contacts"), list)):
-        contact = blank_record(entity)
-        contact.update({parent_field: parent_key, "created_at": now, "updated_at": now})
-        table.insert(contact)
-        contact["contact_key"] = stable_token(kind, contact["id"])
-        contacts = [contact]
-    if contacts and not any(c["is_primary"] for c in contacts):
-        contacts[0]["is_primary"] = True
+    if "contacts" not in payload and table.where(**{parent_field: parent_key}):
+        return
+    sent = payload.get("contacts")
+    sent = list_of_dicts(sent) if isinstance(sent, list) else [sent] if isinstance(sent, dict) else []
+    kept = {contact.get("id") for contact in sent}
+    for existing in table.where(**{parent_field: parent_key}):
+        if existing["id"] not in kept:
+            table.remove(existing["id"])
+    ordered = sorted(sent, key=lambda contact: contact.get("is_primary") not in TRUTHY)  # stable
+    needs_sender = is_client and not any(contact.get("send_email") in TRUTHY for contact in sent)
+    for position, contact_payload in enumerate(ordered):
+        changes = {**contact_payload, "is_primary": position == 0}
+        if needs_sender and position == 0:
+            changes["send_email"] = True
+        if isinstance(changes.get("email"), str):
+            changes["email"] = changes["email"].strip()
+        contact = table.get(changes.get("id"))
+        if contact is None:
+            contact = new_contact(store, kind, parent_field, parent_key)
+        elif is_client and contact[parent_field] != parent_key:
+            table.relink(contact, **{parent_field: parent_key})  # ClientContact::find() is not client-scoped
+        assign_fields(ENTITIES[kind], contact, changes)
+        password = contact_payload.get("password")
+        if isinstance(password, str) and len(password) > 1 and password != "**********":
+            contact["has_password"] = not is_client or len(contact["email"]) > 3
+        contact["updated_at"] = store.now()
+    if not table.where(**{parent_field: parent_key}):
+        blank = new_contact(store, kind, parent_field, parent_key, key_length=40)
+        blank.update({"is_primary": True, "email": " " if is_client else ""})  # v5's placeholder contact
+
+
+def new_contact(store: SandboxStore, kind: str, parent_field: str, parent_key: int, key_length: int = 32) -> Record:
+    contact = blank_record(ENTITIES[kind])
+    contact.update({parent_field: parent_key, "created_at": store.now(), "updated_at": store.now()})
+    store.table(kind).insert(contact)
+    contact["contact_key"] = stable_token(kind, contact["id"], length=key_length)
+    return contact
 
 
 def sync_invitations(store: SandboxStore, kind: str, record: Record, payload: dict, created: bool) -> None:
@@ -430,14 +244,19 @@ def create(store: SandboxStore, kind: str, payload: dict) -> Record:
         record["event_id"] = str(payload["event_id"])
     if "number" in entity.fields and not record.get("number") and kind not in ("tax_rates",):
         record["number"] = billing.next_number(store, kind)
+    if kind == "tasks":
+        fill_task_defaults(store, record)
     if kind in INVOICE_LIKE or kind == "payments" or kind == "expenses":
         record["date"] = record.get("date") or billing.today(store)
     if kind in INVOICE_LIKE:
         record["line_items"] = billing.clean_line_items(payload.get("line_items"))
         billing.compute_totals(record)
+        if record.get("design_id") is None:
+            record["design_id"] = default_design_key(store)
     if kind == "payments":
         record["client_id"] = payload["client_id"]
-        record["amount"] = billing.to_float(payload["amount"]) if payload.get("amount") is not None else None
+        # An absent or zero amount defaults to what is applied (invoices minus credits).
+        record["amount"] = billing.to_float(payload.get("amount")) or None
         record = billing.create_payment(store, record, list_of_dicts(payload.get("invoices")),
                                         list_of_dicts(payload.get("credits")))
     else:
@@ -469,6 +288,38 @@ def update(store: SandboxStore, kind: str, record: Record, payload: dict) -> Rec
     return record
 
 
+def fill_task_defaults(store: SandboxStore, task: Record) -> None:
+    """TaskRepository on a new task: the first task status, and a rate from project, client or company."""
+    if task.get("status_id") is None:
+        statuses = [s for s in store.table("task_statuses") if not s["archived_at"]]
+        if statuses:
+            task["status_id"] = min(statuses, key=lambda s: (s["status_order"], s["id"]))["id"]
+    if task.get("rate", 0) <= 0:
+        project = store.table("projects").get(task.get("project_id")) or {}
+        client = store.table("clients").get(task.get("client_id")) or {}
+        candidates = (project.get("task_rate"), client.get("settings", {}).get("default_task_rate"),
+                      store.company.get("settings", {}).get("default_task_rate"))
+        task["rate"] = next((billing.to_float(rate) for rate in candidates if billing.to_float(rate) > 0), 0.0)
+
+
+def link_billed_work(store: SandboxStore, invoice: Record) -> None:
+    """InvoiceService::linkEntities: tasks and expenses named by hashed line_items[].task_id / expense_id
+    point back at the invoice (a line item id that is not a valid hash links nothing)."""
+    for kind, line_key in (("tasks", "task_id"), ("expenses", "expense_id")):
+        wanted = {store.codec.decode(str(line[line_key])) for line in invoice["line_items"] if line.get(line_key)}
+        for row in store.table(kind):
+            if row["id"] in wanted:
+                row["invoice_id"] = invoice["id"]
+            elif kind == "tasks" and row.get("invoice_id") == invoice["id"]:
+                row["invoice_id"] = None  # v5 unlinks the invoice's tasks first (expenses stay linked)
+
+
+def default_design_key(store: SandboxStore) -> int:
+    """fillDefaults decodes the settings' invoice_design_id, hard-coded as the hash "Wpmbk5ezJn" (2 with the
+    empty salt); under another salt it does not decode and PHP's intval() of the error object gives 1."""
+    return store.codec.decode("Wpmbk5ezJn") or 1
+
+
 def after_save(store: SandboxStore, kind: str, record: Record, payload: dict, created: bool) -> None:
     if kind == "clients":
         if created:
@@ -480,6 +331,8 @@ def after_save(store: SandboxStore, kind: str, record: Record, payload: dict, cr
         sync_contacts(store, "vendor_contacts", record["id"], payload, created)
     elif kind in INVOICE_LIKE:
         sync_invitations(store, kind, record, payload, created)
+        if kind == "invoices":
+            link_billed_work(store, record)
         billing.recalculate_client(store, record["client_id"])
     elif kind == "tasks" and isinstance(record.get("time_log"), str) and not record["time_log"]:
         record["time_log"] = "[]"
@@ -498,12 +351,14 @@ def archive(store: SandboxStore, kind: str, record: Record) -> None:
 def restore(store: SandboxStore, kind: str, record: Record) -> None:
     if not record["archived_at"] and not record["is_deleted"]:
         return
+    if kind == "payments" and record["is_deleted"]:
+        return  # PaymentRepository::restore: "we cannot restore a deleted payment"
     was_deleted = record["is_deleted"]
     record["archived_at"] = 0
     record["is_deleted"] = False
     record["updated_at"] = store.now()
-    if kind == "payments" and was_deleted:
-        billing.reverse_payment(store, record, sign=+1)
+    if kind == "invoices" and was_deleted:
+        billing.restore_invoice(store, record)
     refresh_client(store, kind, record)
     store.emit("restore", kind, record)
 
@@ -512,10 +367,11 @@ def delete(store: SandboxStore, kind: str, record: Record) -> None:
     if record["is_deleted"]:
         return
     record["is_deleted"] = True
-    record["archived_at"] = record["archived_at"] or store.now()
-    record["updated_at"] = store.now()
+    record["archived_at"] = record["updated_at"] = store.now()  # the soft delete stamps deleted_at again
     if kind == "payments":
-        billing.reverse_payment(store, record)
+        billing.cancel_payment(store, record)
+    elif kind == "invoices":
+        billing.delete_invoice(store, record)
     refresh_client(store, kind, record)
     store.emit("delete", kind, record)
 
@@ -535,10 +391,9 @@ LIFECYCLE_ACTIONS: dict[str, Callable[[SandboxStore, str, Record], None]] = {
 def email(store: SandboxStore, kind: str, record: Record) -> None:
     """Pretend delivery: marks the document sent and stamps its invitations."""
     billing.mark_sent(store, kind, record)
-    stamp = billing.today(store)
-    record["last_sent_date"] = stamp
+    record["last_sent_date"] = billing.today(store)
     for invitation in store.table("invitations").where(entity_type=kind, entity_id=record["id"]):
-        invitation["sent_date"] = stamp
+        invitation["sent_date"] = billing.timestamp(store)
         invitation["email_status"] = "delivered"
 
 
@@ -570,11 +425,21 @@ def copy_to_invoice(store: SandboxStore, kind: str, source: Record) -> Record:
     return create(store, "invoices", payload)
 
 
+def unsaved_clone(target: Entity, source: Record) -> Record:
+    """What v5's Clone*Factory returns: a fresh draft copy that was never saved (id and number null)."""
+    clone = blank_record(target)
+    for name in COPIED_DOCUMENT_FIELDS:
+        if name in source and name in clone:
+            clone[name] = copy.deepcopy(source[name])
+    clone.update({"id": None, "number": "", "status_id": billing.DRAFT, "date": source.get("date", "")})
+    billing.compute_totals(clone)
+    return clone
+
+
 def convert_quote(store: SandboxStore, quote: Record) -> Record:
+    """QuoteService::convert: a draft invoice for the same client and lines, invited as the quote was."""
     if quote.get("invoice_id"):
-        invoice = store.table("invoices").get(quote["invoice_id"])
-        if invoice is not None:
-            return invoice
+        raise ApiError(400, {"message": "This quote has already been converted. Cannot convert again."})
     invoice = copy_to_invoice(store, "quotes", quote)
     quote["invoice_id"] = invoice["id"]
     quote["status_id"] = billing.QUOTE_CONVERTED

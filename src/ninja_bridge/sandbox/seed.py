@@ -135,6 +135,7 @@ def seed_store(store: SandboxStore) -> None:
     invoices = seed_invoices(store, clock, clients)
     seed_payments(store, clock, invoices)
     seed_part_two(store, clock, clients, invoices)
+    seed_payment_terms(store)
     store.frozen_now = None
 
 
@@ -274,6 +275,11 @@ def seed_part_two(store: SandboxStore, clock: SeedClock, clients: list[Record], 
         "time_log": "[[1725181200,1725188400,\"Stripe test mode\",true]]",
     })
     clock.tick()
+
+
+def seed_payment_terms(store: SandboxStore) -> None:
+    for days in (7, 14, 30):
+        operations.create(store, "payment_terms", {"num_days": days, "name": f"Net {days}"})
 
 
 def receipt_pdf() -> bytes:

@@ -95,6 +95,9 @@ TYPE_DEFAULTS: dict[str, Any] = {
 }
 
 
+NON_TEXT_TYPES = frozenset({"int", "int_or_null", "float", "bool", "timestamp", "timestamp_int"})
+
+
 def _datetime_str(value: Any) -> str:
     """v5 sends unix seconds (0 for never); v4 sent a MySQL datetime string ('' for never)."""
     if isinstance(value, str) and not value.isdigit():
@@ -104,16 +107,21 @@ def _datetime_str(value: Any) -> str:
 
 
 def _cast(ftype: str) -> Callable[[Any], Any]:
+    """The v4 type of a value; values already of that type pass untouched (the common case)."""
+
     def to_int(v: Any) -> Any:
-        return int(float(v)) if v != "" else 0
+        return v if type(v) is int else int(float(v))
+
+    def to_float(v: Any) -> Any:
+        return v if type(v) is int else _number(v)
 
     casts: dict[str, Callable[[Any], Any]] = {
         "int": to_int,
-        "int_or_null": lambda v: None if v == "" else int(float(v)),
-        "float": lambda v: _number(v) if v != "" else 0,
-        "bool": bool,
-        "str": str,
-        "str_or_null": str,
+        "int_or_null": to_int,
+        "float": to_float,
+        "bool": lambda v: v if type(v) is bool else bool(v),
+        "str": lambda v: v if type(v) is str else str(v),
+        "str_or_null": lambda v: v if type(v) is str else str(v),
         "timestamp": lambda v: int(v) or None,
         "timestamp_int": lambda v: int(v or 0),
         "json_string": lambda v: v if isinstance(v, str) else json.dumps(v),
@@ -142,6 +150,8 @@ class EntityPlan:
         for v4_key, include in spec.includes.items():
             if include.source is not None and include.fanout is None:
                 self._inputs[v4_key] = self._compile_nested_input(v4_key, include)
+        self._include_getters = {name: _getter(include.source or include.v5 or name)
+                                 for name, include in spec.includes.items()}
         self._v5_to_v4: dict[str, str] = {
             spec.renames.get(key, key): key for key in list(spec.v4_fields) + list(spec.renames)
         }
@@ -159,9 +169,11 @@ class EntityPlan:
         kind = spec.ids.get(v4_key)
         table = tables[spec.values[v4_key]].to_v4 if v4_key in spec.values else None
 
+        empty_is_missing = bool(kind or table or ftype in NON_TEXT_TYPES)  # v5 writes "" for none
+
         def convert(obj: dict, ctx: Context) -> Any:
             value = get(obj)
-            if value is None or (kind is not None and value == ""):
+            if value is None or (value == "" and empty_is_missing):
                 return default
             if kind is not None:
                 value = ids.to_v4(kind, value)
@@ -170,7 +182,13 @@ class EntityPlan:
                 value = table.get(number, number)
             return cast(value)
 
-        return convert
+        def convert_plain(obj: dict, ctx: Context) -> Any:
+            value = get(obj)
+            if value is None or (value == "" and empty_is_missing):
+                return default
+            return cast(value)
+
+        return convert if kind or table else convert_plain
 
     def include_tree(self, requested: IncludeTree) -> IncludeTree:
         """What v4 would have embedded: its default includes plus the requested ones it knows."""
@@ -198,14 +216,20 @@ class EntityPlan:
 
     def _included(self, obj: dict, name: str, include: IncludeSpec, sub: IncludeTree, ctx: Context) -> Any:
         plan = self.plans[include.entity]
-        key = self.fanout_key(name) if include.fanout else (include.source or include.v5 or "")
-        data = obj.get(key)
+        if include.fanout:
+            data = obj.get(self.fanout_key(name))
+        else:
+            data = self._include_getters[name](obj)
         child_ctx = replace(ctx, created=False, position=0)
         if include.first:
             data = data[0] if isinstance(data, list) and data else None
         if include.many and not include.first:
-            return [plan.to_v4(item, sub, replace(child_ctx, position=index))
-                    for index, item in enumerate(data or ()) if isinstance(item, dict)]
+            rows = []
+            for index, item in enumerate(data or ()):
+                if isinstance(item, dict):
+                    child_ctx.position = index  # child_ctx is this loop's own copy
+                    rows.append(plan.to_v4(item, sub, child_ctx))
+            return rows
         return plan.to_v4(data, sub, child_ctx) if isinstance(data, dict) else None
 
     def upstream_includes(self, requested: IncludeTree) -> list[str]:

@@ -45,7 +45,7 @@ class IncludeSpec(_Strict):
 
 class FanoutSpec(_Strict):
     path: str  # v5 list path, e.g. invoices
-    filter: str  # v5 query parameter holding the parent's hashed id, e.g. client_id
+    filter: str | None = None  # v5 query parameter holding the parent's hashed id; None: the whole list
 
 
 class EntitySpec(_Strict):
@@ -64,6 +64,14 @@ class EntitySpec(_Strict):
     default_includes: list[str] = Field(default_factory=list)
 
 
+class VariantSpec(_Strict):
+    """Another v5 kind served through this v4 route (v4's shared invoice table)."""
+
+    resource: str  # the resource (v5 path and entity) that serves records of this kind
+    flag: str  # a truthy v4 body field that makes a create one of these
+    list_when: dict[str, list[str]] = Field(default_factory=dict)  # v4 query values that list these
+
+
 class ResourceSpec(_Strict):
     """A v4 route family (``/api/v1/<resource>``) and the v5 routes behind it."""
 
@@ -76,6 +84,7 @@ class ResourceSpec(_Strict):
     v5_includes: list[str] = Field(default_factory=list)  # always asked of v5
     rewrites: dict[Operation, list[str]] = Field(default_factory=dict)
     error_fields: dict[str, str] = Field(default_factory=dict)  # v5 error key -> v4 field
+    variants: dict[str, VariantSpec] = Field(default_factory=dict)  # v5 kind -> how it is served
 
 
 class Settings(_Strict):
@@ -251,6 +260,9 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
     for name, resource in mappings.resources.items():
         if resource.entity not in mappings.entities:
             problem("resources", name, "entity", f"unknown entity {resource.entity!r}")
+        for kind, variant in resource.variants.items():
+            if variant.resource not in mappings.resources:
+                problem("resources", name, f"variants.{kind}.resource", f"unknown resource {variant.resource!r}")
         for operation, names in resource.rewrites.items():
             for function in names:
                 if known_functions is not None and function not in known_functions:
