@@ -11,7 +11,9 @@ import orjson
 from aiohttp import web
 
 from . import errors
+from .actions import Actions
 from .config import Settings
+from .documents import DocumentUpload
 from .ids.codec import HashidCodec
 from .ids.translator import IdTranslator, SchemeIdTranslator
 from .health import LIFECYCLE, READINESS_CHECKS, CachedProbe, Lifecycle, add_health_routes
@@ -144,6 +146,12 @@ async def log_request_detail(request: web.Request, request_id: str) -> None:
               query=request.query_string, headers=dict(request.headers), body=body)
 
 
+async def stamp_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """Streamed answers (PDF downloads) send their headers before the middleware gets them back."""
+    if REQUEST_ID in request:
+        response.headers.setdefault("X-Request-ID", request[REQUEST_ID])
+
+
 def _as_pair(error: errors.V4Error) -> tuple[int, object]:
     return error.status, error.body
 
@@ -192,6 +200,7 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     async def stop(app: web.Application) -> None:
         await upstream.close()
 
+    app.on_response_prepare.append(stamp_request_id)
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
 
@@ -210,23 +219,33 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     for resource in resources.values():
         resource.variants = {kind: resources[variant.resource] for kind, variant in resource.spec.variants.items()}
 
-    def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
+    def exchange_handler(resource: ResourceProxy | None,
+                         operation: Callable[[Exchange], Awaitable[web.StreamResponse]]) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:
             exchange = await open_exchange(request)
-            exchange.notes["error_field"] = resource.error_field
+            if resource is not None:
+                exchange.notes["error_field"] = resource.error_field
             try:
-                return await getattr(resource, operation)(exchange)
+                return await operation(exchange)
             finally:
                 request[V5_ROUTE] = exchange.v5_route
 
         return handle
 
+    actions = Actions(mappings)
+
+    def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
+        method = getattr(resource, operation)
+        if operation == "update" and (resource.spec.actions is not None or resource.spec.kind_actions):
+            method = actions.update_or_act(resource, method)
+        return exchange_handler(resource, method)
+
     def special_handler(route: SpecialRoute) -> Handler:
+        if route.auth:
+            return exchange_handler(None, route.handler)
+
         async def handle(request: web.Request) -> web.StreamResponse:
-            if route.auth:
-                exchange = await open_exchange(request)
-            else:
-                exchange = Exchange(request=request, token="", upstream=upstream, plans=plans, ids=ids)
+            exchange = Exchange(request=request, token="", upstream=upstream, plans=plans, ids=ids)
             try:
                 return await route.handler(exchange)
             finally:
@@ -234,14 +253,30 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
 
         return handle
 
-    for special in SPECIAL_ROUTES:  # first: `GET /clients/create` must not reach `GET /clients/{id}`
+    # Before the route table: `GET /clients/create` must not reach `GET /clients/{id}`, and the v4
+    # upload is not a plain create of a `documents` resource.
+    for special in SPECIAL_ROUTES:
         app.router.add_route(special.method, API_PREFIX + special.path, special_handler(special))
-
+    app.router.add_post(f"{API_PREFIX}/documents", exchange_handler(
+        None, lambda exchange: DocumentUpload(exchange, settings.max_body_size).handle()))
     for route in route_table(mappings):
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))
+    add_action_routes(app, actions, resources, exchange_handler)
 
     async def unknown_route(request: web.Request) -> web.StreamResponse:
         raise errors.route_not_found()
 
     app.router.add_route("*", API_PREFIX + "/{tail:.*}", unknown_route)
     return app
+
+
+def add_action_routes(app: web.Application, actions: Actions, resources: dict[str, ResourceProxy],
+                      exchange_handler: Callable) -> None:
+    """v4 routes outside the resource table that act on invoices (v4-api §1.2 lines 16, 23)."""
+    invoices = resources.get("invoices")
+    if invoices is None:
+        return
+    app.router.add_post(f"{API_PREFIX}/email_invoice",
+                        exchange_handler(invoices, lambda exchange: actions.email_invoice(invoices, exchange)))
+    app.router.add_get(f"{API_PREFIX}/download/{{id}}",
+                       exchange_handler(invoices, lambda exchange: actions.download(invoices, exchange)))

@@ -208,16 +208,21 @@ class ResourceProxy:
         return Context(ids=exchange.ids, created=created, account_key=exchange.notes.get("account_key", ""))
 
     async def item_answer(self, exchange: Exchange, body: dict, tree: IncludeTree, created: bool = False):
-        record = body.get("data")
+        return json_response(200, {"data": await self.render(exchange, body.get("data"), tree, created)})
+
+    async def render(self, exchange: Exchange, record: Any, tree: IncludeTree, created: bool = False,
+                     plan: EntityPlan | None = None) -> dict:
+        """One v5 record as v4 shows it (in this resource's shape unless `plan` names another)."""
         if not isinstance(record, dict):
             raise errors.upstream_bad_answer("no record in the answer")
-        await self.fan_out(exchange, [record], tree)
+        plan = plan or self.plan
+        await self.fan_out(exchange, [record], tree, plan)
         with undecodable_ids_as_v4_error():
-            data = self.plan.to_v4(record, tree, self.context(exchange, created))
-        return json_response(200, {"data": data})
+            return plan.to_v4(record, tree, self.context(exchange, created))
 
-    async def fan_out(self, exchange: Exchange, rows: list[dict], tree: IncludeTree) -> None:
-        await fan_out(exchange, self.plan, rows, tree)
+    async def fan_out(self, exchange: Exchange, rows: list[dict], tree: IncludeTree,
+                      plan: EntityPlan | None = None) -> None:
+        await fan_out(exchange, plan or self.plan, rows, tree)
 
     def pagination(self, exchange: Exchange, v5: dict) -> dict:
         current = int(v5.get("current_page") or 1)

@@ -156,6 +156,7 @@ class SandboxStore:
         self.owner_user_key: int | None = None
         self.frozen_now: int | None = None
         self.recent_writes: dict[str, float] = {}
+        self.pdf_size = 0  # default size of rendered PDFs (`?pdf_size=` overrides), for streaming tests
         self.password_confirmed_until = 0.0
 
     def belongs_to_other_company(self, table_name: str, key: object) -> bool:
