@@ -56,8 +56,8 @@ def upstream_bad_answer(detail: str) -> V4Error:
                    kind="upstream")
 
 
-def upstream_timeout(seconds: float) -> V4Error:
-    return V4Error(504, {"error": {"message": f"The v5 server did not answer within {seconds:g} seconds"}},
+def upstream_timeout(seconds: float, what: str = "answer") -> V4Error:
+    return V4Error(504, {"error": {"message": f"The v5 server did not {what} within {seconds:g} seconds"}},
                    kind="upstream")
 
 
