@@ -75,11 +75,30 @@ async def anonymous_proxy(aiohttp_client, proxy_settings):
     return await aiohttp_client(create_app(proxy_settings))
 
 
+# -- docs/coverage.md: which end-to-end tests cover which v4 route -------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+
+ROUTE_REPORT_ENV = "NINJA_BRIDGE_ROUTE_REPORT"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """With NINJA_BRIDGE_ROUTE_REPORT set, write {v4 route: [test ids]} from the v4_route marks."""
+    target = os.environ.get(ROUTE_REPORT_ENV)
+    if not target:
+        return
+    report: dict[str, list[str]] = {}
+    for item in items:
+        for mark in item.iter_markers("v4_route"):
+            report.setdefault(mark.args[0], []).append(item.nodeid)
+    with open(target, "w", encoding="utf-8") as handle:
+        json.dump(report, handle)
+
+
 # -- real processes: `ninja-bridge serve` started as the container starts it --------------------
 
 import asyncio  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -156,24 +175,3 @@ async def start_bridge():
             bridge.proc.kill()
             await bridge.proc.wait()
         bridge._reader.cancel()
-
-
-# -- docs/coverage.md: which end-to-end tests cover which v4 route -------------------------------
-
-import json  # noqa: E402
-import os  # noqa: E402
-
-ROUTE_REPORT_ENV = "NINJA_BRIDGE_ROUTE_REPORT"
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """With NINJA_BRIDGE_ROUTE_REPORT set, write {v4 route: [test ids]} from the v4_route marks."""
-    target = os.environ.get(ROUTE_REPORT_ENV)
-    if not target:
-        return
-    report: dict[str, list[str]] = {}
-    for item in items:
-        for mark in item.iter_markers("v4_route"):
-            report.setdefault(mark.args[0], []).append(item.nodeid)
-    with open(target, "w", encoding="utf-8") as handle:
-        json.dump(report, handle)
