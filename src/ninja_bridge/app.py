@@ -116,8 +116,8 @@ def record_request(request: web.Request, status: int, elapsed: float, clock: Ups
     metrics.requests.labels(method=request.method, route=route, status=str(status)).inc()
     metrics.request_duration.labels(method=request.method, route=route).observe(elapsed)
     kind = request.get(ERROR_KIND)
-    if kind == "translation":
-        metrics.translation_failures.labels(stage="request").inc()
+    if kind == "translation":  # a v4 body refused (4xx), or a v5 answer that could not be translated (5xx)
+        metrics.translation_failures.labels(stage="request" if status < 500 else "response").inc()
     elif kind == "unhandled":  # the flow failed unexpectedly: after v5 answered, that is translating it
         metrics.translation_failures.labels(stage="response" if request.get(V5_ROUTE) else "request").inc()
     write = log.debug if request.path in QUIET_PATHS else log.info

@@ -6,7 +6,6 @@ import asyncio
 import secrets
 import sys
 from pathlib import Path
-
 from typing import Callable, Literal, get_args, get_origin
 
 import click
@@ -43,7 +42,7 @@ def _metavar(annotation: object) -> str:
     return "TEXT"
 
 
-def _default_text(name: str, field: FieldInfo) -> str:
+def _default_text(field: FieldInfo) -> str:
     if field.is_required():
         return "required"
     default = field.get_default(call_default_factory=True)
@@ -56,7 +55,7 @@ def _default_text(name: str, field: FieldInfo) -> str:
 
 def setting_option(name: str, field: FieldInfo) -> Callable:
     flag = "--" + name.replace("_", "-")
-    help_text = f"{field.description} [{ENV_PREFIX}{name.upper()}; {_default_text(name, field)}]"
+    help_text = f"{field.description} [{ENV_PREFIX}{name.upper()}; {_default_text(field)}]"
     choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else ()
     if field.annotation is bool:
         return click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help_text)
@@ -118,7 +117,10 @@ def config() -> None:
 @config.command("show")
 @settings_options
 def config_show(**flags: object) -> None:
-    """Print the effective configuration (YAML, usable as a --config file), secrets redacted."""
+    """Print the effective configuration as YAML, secrets redacted.
+
+    The output is a --config file once the [redacted] values are filled in or removed.
+    """
     settings = settings_or_exit(**flags)
     click.echo(yaml.safe_dump(shown_settings(settings), sort_keys=False), nl=False)
 
