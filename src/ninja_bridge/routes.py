@@ -40,10 +40,12 @@ ACTION_ROUTES: list[tuple[str, str]] = [("POST", "/email_invoice"), ("GET", "/do
 
 
 def all_routes(mappings: Mappings) -> list[tuple[str, str]]:
-    """Every (method, path) the proxy serves: the resources' routes, the special and the action ones."""
+    """Every (method, path) the proxy serves: the resources' routes, the special, hook and action ones."""
     from .resources.special import SPECIAL_ROUTES  # the handlers import the proxy, which needs no routes
+    from .webhooks import HOOK_ROUTES
 
     routes = [(route.method, route.path) for route in route_table(mappings)]
     routes += [(route.method, API_PREFIX + route.path) for route in SPECIAL_ROUTES]
+    routes += HOOK_ROUTES
     routes += [(method, API_PREFIX + path) for method, path in ACTION_ROUTES]
     return list(dict.fromkeys(routes))
