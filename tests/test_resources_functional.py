@@ -377,3 +377,13 @@ async def test_product_show(proxy, sandbox_store):
     shown = await data_of(await proxy.get(f"/api/v1/products/{product['id']}"))
     assert shown == product
     assert shown["cost"] == sandbox_store.table("products").get(product["id"])["price"]
+
+
+@route("GET /api/v1/invoices")
+async def test_invoice_status_filter_is_at_least(proxy):
+    everything = await data_of(await proxy.get("/api/v1/invoices?per_page=100"))
+    statuses = {i["invoice_status_id"] for i in everything}
+    assert len(statuses) > 1
+    for wanted in sorted(statuses):
+        rows = await data_of(await proxy.get(f"/api/v1/invoices?per_page=100&status_id={wanted}"))
+        assert sorted(i["id"] for i in rows) == sorted(i["id"] for i in everything if i["invoice_status_id"] >= wanted)

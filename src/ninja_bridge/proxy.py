@@ -132,6 +132,14 @@ class ResourceProxy:
                     query.append((v4_name, exchange.ids.to_v5(kind, int(value))))
                 except (ValueError, IdError):
                     return None
+        tables = exchange.plans.mappings.tables
+        for v4_name, at_least in self.spec.at_least_filters.items():
+            if v4_name in v4:
+                wanted = _positive_int(v4[v4_name], 0)
+                values = sorted(v5 for v5, v4_value in tables[at_least.table].to_v4.items() if v4_value >= wanted)
+                if not values:
+                    return None
+                query.append((at_least.v5, ",".join(map(str, values))))
         if _truthy(v4.get("filter_active")):
             query.append(("status", "active"))
         if self.spec.sort:

@@ -72,6 +72,13 @@ class VariantSpec(_Strict):
     list_when: dict[str, list[str]] = Field(default_factory=dict)  # v4 query values that list these
 
 
+class AtLeastFilter(_Strict):
+    """A v4 filter `param=N` meaning "v4 value >= N" over an enum v5 filters by a list of its values."""
+
+    v5: str  # the v5 query parameter taking comma-separated values
+    table: str  # the value table relating v5 values to v4 ones
+
+
 class ResourceSpec(_Strict):
     """A v4 route family (``/api/v1/<resource>``) and the v5 routes behind it."""
 
@@ -80,6 +87,7 @@ class ResourceSpec(_Strict):
     operations: list[Operation]
     filters: dict[str, str] = Field(default_factory=dict)  # v4 query param -> v5 query param
     id_filters: dict[str, str] = Field(default_factory=dict)  # v4 query param -> v5 kind
+    at_least_filters: dict[str, AtLeastFilter] = Field(default_factory=dict)
     sort: str | None = None  # v4's fixed list order, as v5 `sort`
     v5_includes: list[str] = Field(default_factory=list)  # always asked of v5
     rewrites: dict[Operation, list[str]] = Field(default_factory=dict)
@@ -260,6 +268,9 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
     for name, resource in mappings.resources.items():
         if resource.entity not in mappings.entities:
             problem("resources", name, "entity", f"unknown entity {resource.entity!r}")
+        for param, at_least in resource.at_least_filters.items():
+            if at_least.table not in mappings.tables:
+                problem("resources", name, f"at_least_filters.{param}.table", f"unknown table {at_least.table!r}")
         for kind, variant in resource.variants.items():
             if variant.resource not in mappings.resources:
                 problem("resources", name, f"variants.{kind}.resource", f"unknown resource {variant.resource!r}")
