@@ -329,9 +329,7 @@ async def test_dashboard_computed_from_v5_lists(proxy):
 UNSUPPORTED = [
     ("POST", "/api/v1/oauth_login"), ("POST", "/api/v1/register"), ("POST", "/api/v1/upgrade"),
     ("POST", "/api/v1/ios_subscription_status"), ("POST", "/api/v1/add_token"), ("POST", "/api/v1/remove_token"),
-    ("POST", "/api/v1/update_notifications"), ("GET", "/api/v1/contacts"), ("POST", "/api/v1/contacts"),
-    ("GET", "/api/v1/contacts/{id}"), ("PUT", "/api/v1/contacts/{id}"), ("PATCH", "/api/v1/contacts/{id}"),
-    ("DELETE", "/api/v1/contacts/{id}"), ("PATCH", "/api/v1/users/{id}"),
+    ("POST", "/api/v1/update_notifications"), ("PATCH", "/api/v1/users/{id}"),
     ("PUT", "/api/v1/documents/{id}"), ("PATCH", "/api/v1/documents/{id}"),
     ("PUT", "/api/v1/payment_terms/{id}"), ("PATCH", "/api/v1/payment_terms/{id}"),
 ]
@@ -387,3 +385,40 @@ async def test_invoice_status_filter_is_at_least(proxy):
     for wanted in sorted(statuses):
         rows = await data_of(await proxy.get(f"/api/v1/invoices?per_page=100&status_id={wanted}"))
         assert sorted(i["id"] for i in rows) == sorted(i["id"] for i in everything if i["invoice_status_id"] >= wanted)
+
+
+# -- contacts: no v5 endpoint, served through their clients -----------------------------------------
+
+@route("GET /api/v1/contacts")
+@route("GET /api/v1/contacts/{id}")
+@route("POST /api/v1/contacts")
+@route("PUT /api/v1/contacts/{id}")
+@route("PATCH /api/v1/contacts/{id}")
+@route("DELETE /api/v1/contacts/{id}")
+async def test_contacts_through_their_clients(proxy, sandbox_store):
+    listed = await (await proxy.get("/api/v1/contacts")).json()
+    seeded = sandbox_store.table("client_contacts").where()
+    assert listed["meta"]["pagination"]["total"] == len(seeded) and len(listed["data"]) == min(15, len(seeded))
+    assert all("client_id" not in c for c in listed["data"])  # v4's contact had none
+    client = next(c for c in await data_of(await proxy.get("/api/v1/clients")) if c["name"] == "Greenleaf Bakery")
+    mine = await data_of(await proxy.get(f"/api/v1/contacts?client_id={client['id']}"))
+    assert sorted(c["id"] for c in mine) == sorted(c["id"] for c in client["contacts"])
+    shown = await data_of(await proxy.get(f"/api/v1/contacts/{mine[0]['id']}"))
+    assert shown == mine[0]
+
+    incomplete = await proxy.post("/api/v1/contacts", json={"client_id": client["id"], "email": "x@example.com"})
+    assert incomplete.status == 422 and "first_name" in (await incomplete.json())["errors"]
+    created = await data_of(await proxy.post("/api/v1/contacts", json={
+        "client_id": client["id"], "first_name": "Nina", "last_name": "Rossi", "email": "nina@example.com",
+        "send_invoice": False}))
+    assert created["id"] > 0 and created["first_name"] == "Nina" and created["send_invoice"] is False
+    updated = await data_of(await proxy.put(f"/api/v1/contacts/{created['id']}", json={
+        "first_name": "Nina", "last_name": "Bianchi", "email": "nina@example.com"}))
+    assert updated["id"] == created["id"] and updated["last_name"] == "Bianchi"
+    others = {c["id"] for c in client["contacts"]}
+    after = await data_of(await proxy.get(f"/api/v1/clients/{client['id']}"))
+    assert {c["id"] for c in after["contacts"]} == others | {created["id"]}  # the others were kept
+    deleted = await data_of(await proxy.delete(f"/api/v1/contacts/{created['id']}"))
+    assert deleted["id"] == created["id"]
+    assert (await proxy.get(f"/api/v1/contacts/{created['id']}")).status == 404
+    assert (await proxy.get("/api/v1/contacts/999999")).status == 404

@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from .. import errors
+from . import contacts
 from ..ids.translator import IdError
 from ..proxy import FANOUT_PAGE_SIZE, Exchange, fan_out, json_response, read_json_body
 from ..translate.plan import Context, parse_includes
@@ -310,7 +311,6 @@ V4_RESOURCES = ("clients", "contacts", "invoices", "payments", "tasks", "credits
                 "tax_rates", "users", "expenses", "documents", "vendors", "expense_categories", "payment_terms")
 
 NO_DEVICES = "v4's mobile-app push notifications have no v5 counterpart"
-NO_CONTACTS = "v5 has no contacts endpoint; read and write contacts through /clients (the `contacts` list)"
 USER_PASSWORD = ("v5 changes users only with the acting user's password (X-API-PASSWORD), which a v4 "
                  "client never sends; and v4's own route did not work")
 
@@ -337,12 +337,12 @@ SPECIAL_ROUTES: list[SpecialRoute] = [  # fixed paths first: `users/create` is n
     SpecialRoute("POST", "/add_token", unsupported(NO_DEVICES)),
     SpecialRoute("POST", "/remove_token", unsupported(NO_DEVICES)),
     SpecialRoute("POST", "/update_notifications", unsupported(NO_DEVICES)),
-    SpecialRoute("GET", "/contacts", unsupported(NO_CONTACTS)),
-    SpecialRoute("POST", "/contacts", unsupported(NO_CONTACTS)),
-    SpecialRoute("GET", "/contacts/{id}", unsupported(NO_CONTACTS)),
-    SpecialRoute("PUT", "/contacts/{id}", unsupported(NO_CONTACTS)),
-    SpecialRoute("PATCH", "/contacts/{id}", unsupported(NO_CONTACTS)),
-    SpecialRoute("DELETE", "/contacts/{id}", unsupported(NO_CONTACTS)),
+    SpecialRoute("GET", "/contacts", contacts.list_contacts),
+    SpecialRoute("POST", "/contacts", contacts.create_contact),
+    SpecialRoute("GET", "/contacts/{id}", contacts.show_contact),
+    SpecialRoute("PUT", "/contacts/{id}", contacts.update_contact),
+    SpecialRoute("PATCH", "/contacts/{id}", contacts.update_contact),
+    SpecialRoute("DELETE", "/contacts/{id}", contacts.delete_contact),
     SpecialRoute("GET", "/users/{id}", show_user),
     SpecialRoute("POST", "/users", unsupported(USER_PASSWORD)),
     SpecialRoute("PUT", "/users/{id}", unsupported(USER_PASSWORD)),
