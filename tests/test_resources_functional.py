@@ -268,6 +268,8 @@ async def test_documents_list_stream_and_delete(proxy, sandbox_store):
 async def test_ping_answers_bare_success(proxy, anonymous_proxy):
     response = await proxy.get("/api/v1/ping")
     assert response.status == 200 and await response.text() == "success"
+    assert response.headers["Content-Type"] == "application/json"  # as v4's getApiHeaders said
+    assert await data_of(await proxy.get("/api/v1/ping?v2=1")) == OWNER_EMAIL
     refused = await anonymous_proxy.get("/api/v1/ping")
     assert refused.status == 403 and await refused.json() == {"error": {"message": "Invalid token"}}
 

@@ -36,8 +36,12 @@ class SpecialRoute:
 # -- ping, static -------------------------------------------------------------------------------
 
 async def ping(exchange: Exchange) -> web.StreamResponse:
+    if "v2" in exchange.request.query:  # v4's Zapier form: the token owner's email
+        rows = (await exchange.call("POST", "refresh")).get("data") or [{}]
+        return json_response(200, {"data": ((rows[0] or {}).get("user") or {}).get("email", "")})
     await exchange.call("GET", "ping")  # checks the token against v5
-    return web.Response(text="success", content_type="text/plain")  # v4 answered the bare word
+    # v4 sent the bare word with its API headers (Content-Type: application/json), not valid JSON.
+    return web.Response(body=b"success", headers={"Content-Type": "application/json"})
 
 
 V4_INVOICE_DESIGNS = ["Clean", "Bold", "Modern", "Plain", "Business", "Creative", "Elegant", "Hipster",
