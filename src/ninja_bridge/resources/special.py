@@ -186,7 +186,7 @@ async def _all(exchange: Exchange, path: str) -> list[dict]:
 
 async def activities(exchange: Exchange) -> list[dict]:
     """The latest 100 activities; a v5 without the activities list gives none (not an error)."""
-    body = await exchange.fetch_json("activities", query=[("per_page", "100")])
+    body = await exchange.fetch_json("activities", query=[("rows", "100")])  # v5 ActivityController takes `rows`
     rows = body.get("data") if isinstance(body, dict) else None
     plan = exchange.plans["activity"]
     return [plan.to_v4(row, {}, _context(exchange)) for row in rows or () if isinstance(row, dict)]
