@@ -28,6 +28,9 @@ async def test_quote_approve_and_convert(client, store):
     assert converted["status_id"] == "4" and converted["invoice_id"] == invoice["id"]
     again = await client.get(f"/api/v1/quotes/{quotes[0]['id']}/approve")
     assert await again.json() == {"message": "Unable to approve this quote as it has expired."}
+    twice = await client.get(f"/api/v1/quotes/{quotes[0]['id']}/convert")
+    assert twice.status == 400
+    assert await twice.json() == {"message": "This quote has already been converted. Cannot convert again."}
     email = await client.get(f"/api/v1/quotes/{quotes[1]['id']}/email")
     assert await email.json() == {"message": "Successfully sent message"}
 
@@ -76,6 +79,10 @@ async def test_tasks_projects_and_statuses(client):
         "description": "Kickoff", "project_id": project["id"], "time_log": "[[1725000000,0]]",
     }))
     assert task["is_running"] is True and task["project_id"] == project["id"]
+    assert task["rate"] == 120.0  # the project's task rate
+    assert task["status_id"] == statuses[0]["id"]  # the first task status
+    loose = await data(await client.post("/api/v1/tasks", json={"description": "Call"}))
+    assert loose["rate"] == 95.0  # the company's default task rate
 
 
 async def test_expenses_and_categories(client):
@@ -96,3 +103,22 @@ async def test_vendors_with_contacts(client):
         "name": "Inkwell", "contacts": [{"first_name": "Ivy", "email": "ivy@inkwell.example"}],
     }))
     assert created["contacts"][0]["is_primary"] is True and created["display_name"] == "Inkwell"
+
+
+async def test_invoice_line_items_link_tasks_and_expenses(client, store):
+    task, other_task = store.table("tasks")
+    expense = next(iter(store.table("expenses")))
+    invoice = await data(await client.post("/api/v1/invoices", json={
+        "client_id": H(task["client_id"]),
+        "line_items": [{"product_key": "DEV-HOUR", "quantity": 5, "cost": 120, "task_id": H(task["id"]), "type_id": "2"},
+                       {"product_key": "PRINT", "quantity": 1, "cost": 132.5, "expense_id": H(expense["id"])},
+                       {"product_key": "DEV-HOUR", "quantity": 2, "cost": 120, "task_id": other_task["id"]}],
+    }))
+    assert invoice["line_items"][0]["task_id"] == H(task["id"])
+    assert invoice["line_items"][2]["task_id"] == str(other_task["id"])  # kept as sent, cast to a string
+    shown_task = await data(await client.get(f"/api/v1/tasks/{H(task['id'])}"))
+    assert shown_task["invoice_id"] == invoice["id"]
+    assert other_task["invoice_id"] is None  # an integer task id is not a hash: nothing linked
+    assert (await data(await client.get(f"/api/v1/expenses/{H(expense['id'])}")))["invoice_id"] == invoice["id"]
+    await client.put(f"/api/v1/invoices/{invoice['id']}", json={"line_items": []})
+    assert task["invoice_id"] is None and expense["invoice_id"] == CODEC.decode(invoice["id"])

@@ -156,7 +156,17 @@ async def test_pagination_defaults_to_20_with_absolute_links(client):
 
 async def test_links_is_an_empty_object_when_single_page(client):
     raw = await (await client.get("/api/v1/tax_rates")).text()
-    assert '"links":{}' in raw
+    assert '"links": {}' in raw
+
+
+async def test_bodies_are_encoded_like_php(client):
+    """BaseController::response pretty-prints (4 spaces) and json_encode escapes "/" and non-ASCII."""
+    raw = await (await client.get("/api/v1/clients?per_page=4&sort=name|desc")).read()
+    assert raw.startswith(b'{\n    "data": [\n        {\n            "id": "')
+    assert b'"next": "http:\\/\\/127.0.0.1:' in raw
+    assert b'"address1": "Torstra\\u00dfe 140"' in raw
+    message = await (await client.get("/api/v1/clients/123")).read()
+    assert message == b'{"message":"Record with value 123 not found"}'  # response()->json(): compact
 
 
 async def test_per_page_bounds(client):
@@ -231,3 +241,17 @@ async def test_ping_and_statics(client):
     statics = await (await client.get("/api/v1/statics")).json()
     assert {"currencies", "countries", "payment_types", "languages"} <= set(statics)
     assert {"id": "1", "code": "USD"}.items() <= statics["currencies"][0].items()
+
+
+async def test_head_is_answered_on_get_routes(client):
+    response = await client.head("/api/v1/clients")
+    assert response.status == 200 and await response.read() == b""
+
+
+async def test_index_and_include_static_query_options(client):
+    renamed = await (await client.get("/api/v1/tax_rates?index=rates")).json()
+    assert list(renamed) == ["meta", "rates"] and len(renamed["rates"]) == 3
+    bare = await (await client.get("/api/v1/tax_rates?index=none")).json()
+    assert isinstance(bare, list) and bare[0]["name"] == "Sales Tax"
+    with_static = await (await client.get(f"/api/v1/clients/{CODEC.encode(101)}?include_static=true")).json()
+    assert list(with_static) == ["data", "static"] and with_static["static"]["currencies"]

@@ -28,7 +28,8 @@ async def data(response, status: int = 200):
 
 async def test_lists_include_archived_and_deleted_by_default(client):
     numbers = [i["number"] for i in await data(await client.get("/api/v1/invoices"))]
-    assert numbers == [f"{n:04d}" for n in range(1, 9)]  # insertion order, nothing hidden
+    # insertion order, nothing hidden; deleting an invoice renames it (MarkInvoiceDeleted)
+    assert numbers == ["0001", "0002", "0003", "0004", "0005", "0006", "0007_Deleted", "0008"]
 
 
 async def test_status_filter(client):
@@ -38,8 +39,8 @@ async def test_status_filter(client):
     both = await data(await client.get("/api/v1/invoices?status=archived,deleted"))
     assert len(active) == 6
     assert [i["number"] for i in archived] == ["0006"]
-    assert [i["number"] for i in deleted] == ["0007"]
-    assert [i["number"] for i in both] == ["0006", "0007"]
+    assert [i["number"] for i in deleted] == ["0007_Deleted"]
+    assert [i["number"] for i in both] == ["0006", "0007_Deleted"]
 
 
 async def test_client_id_number_and_email_filters(client, store):
@@ -68,7 +69,7 @@ async def test_updated_at_filter_and_sort(client, store):
     amounts = [i["amount"] for i in by_amount]
     assert amounts == sorted(amounts, reverse=True)
     deleted_only = await data(await client.get("/api/v1/invoices?is_deleted=true"))
-    assert [i["number"] for i in deleted_only] == ["0007"]
+    assert [i["number"] for i in deleted_only] == ["0007_Deleted"]
 
 
 # --- clients --------------------------------------------------------------------------------
@@ -181,7 +182,7 @@ async def test_update_invoice_and_deleted_record_refused(client, store):
     assert updated["amount"] == 980.0 and updated["balance"] == 980.0
     northwind = store.table("clients").get(invoice["client_id"])
     assert northwind["balance"] == 980.0  # the client's balance follows its sent invoices
-    deleted = invoice_by_number(store, "0007")
+    deleted = invoice_by_number(store, "0007_Deleted")
     response = await client.put(f"/api/v1/invoices/{H(deleted['id'])}", json={"po_number": "x"})
     assert response.status == 400
     assert await response.json() == {
@@ -189,12 +190,30 @@ async def test_update_invoice_and_deleted_record_refused(client, store):
     }
 
 
-async def test_delete_archives_and_flags(client, store):
+async def test_delete_archives_flags_and_renames(client, store):
     invoice = invoice_by_number(store, "0004")
     deleted = await data(await client.delete(f"/api/v1/invoices/{H(invoice['id'])}"))
     assert deleted["is_deleted"] is True and deleted["archived_at"] > 0
+    assert deleted["number"] == "0004_Deleted"
     restored = await data(await client.get(f"/api/v1/invoices/{H(invoice['id'])}/restore"))
     assert restored["is_deleted"] is False and restored["archived_at"] == 0
+    assert restored["number"] == "0004"
+
+
+async def test_deleting_a_paid_invoice_takes_its_payment_along(client, store):
+    invoice = invoice_by_number(store, "0001")  # paid in full by one payment
+    customer = store.table("clients").get(invoice["client_id"])
+    payment_key = next(link["payment_id"] for link in store.table("paymentables")
+                       if link["paymentable_id"] == invoice["id"] and link["paymentable_type"] == "invoices")
+    assert customer["paid_to_date"] == 1420.0
+    await client.delete(f"/api/v1/invoices/{H(invoice['id'])}")
+    payment = await data(await client.get(f"/api/v1/payments/{H(payment_key)}"))
+    assert payment["is_deleted"] is True and payment["amount"] == 0.0 and payment["paymentables"] == []
+    assert customer["paid_to_date"] == 0.0 and customer["balance"] == 540.0
+    await client.get(f"/api/v1/invoices/{H(invoice['id'])}/restore")
+    payment = await data(await client.get(f"/api/v1/payments/{H(payment_key)}"))
+    assert payment["is_deleted"] is False and payment["amount"] == 1420.0 and len(payment["paymentables"]) == 1
+    assert customer["paid_to_date"] == 1420.0
 
 
 # --- payments -------------------------------------------------------------------------------
@@ -227,8 +246,13 @@ async def test_payment_applies_to_invoice_and_client(client, store):
 async def test_deleting_a_payment_gives_the_money_back(client, store):
     invoice = invoice_by_number(store, "0003")  # partial: 1000 of 1948.5 paid
     payment = next(p for p in store.table("payments") if p["amount"] == 1000.0)
-    await client.delete(f"/api/v1/payments/{H(payment['id'])}")
+    deleted = await data(await client.delete(f"/api/v1/payments/{H(payment['id'])}"))
+    assert deleted["status_id"] == "2" and deleted["paymentables"] == []  # cancelled, links soft-deleted
     assert invoice["balance"] == 1948.5 and invoice["paid_to_date"] == 0.0 and invoice["status_id"] == "2"
+    # "we cannot restore a deleted payment"
+    restored = await data(await client.get(f"/api/v1/payments/{H(payment['id'])}"))
+    body = await (await client.post("/api/v1/payments/bulk", json={"action": "restore", "ids": [restored["id"]]})).json()
+    assert body["data"][0]["is_deleted"] is True and invoice["paid_to_date"] == 0.0
 
 
 async def test_payment_validation(client, store):
@@ -403,7 +427,7 @@ async def test_client_status_balance_and_case_insensitive_filters(client, store)
     unpaid = await data(await client.get("/api/v1/invoices?client_status=unpaid"))
     assert [i["number"] for i in unpaid] == ["0002", "0003", "0006", "0008"]
     drafts_and_paid = await data(await client.get("/api/v1/invoices?client_status=draft,paid"))
-    assert [i["number"] for i in drafts_and_paid] == ["0001", "0004", "0005", "0007"]
+    assert [i["number"] for i in drafts_and_paid] == ["0001", "0004", "0005", "0007_Deleted"]
     overdue = await data(await client.get("/api/v1/invoices?client_status=overdue"))
     assert [i["number"] for i in overdue] == ["0002", "0003", "0006", "0008"]  # all due in 2024
     everything = await data(await client.get("/api/v1/invoices?client_status=all"))
@@ -456,3 +480,25 @@ async def test_mark_sent_fills_due_date_and_stamps_invitations(client, store):
     assert sent["due_date"] == "2024-10-15"  # the company's payment terms are 14 days
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", sent["invitations"][0]["sent_date"])
     assert store.table("clients").get(client_key(store, "Blue Harbor Consulting"))["balance"] == 948.5 + 850
+
+
+async def test_contact_rules_of_the_contact_repository(client, store):
+    bare = await data(await client.post("/api/v1/clients", json={"name": "No Contacts Ltd"}))
+    [placeholder] = bare["contacts"]
+    assert placeholder["email"] == " " and placeholder["is_primary"] is True and len(placeholder["contact_key"]) == 40
+    ordered = await data(await client.post("/api/v1/clients", json={"name": "Two", "contacts": [
+        {"first_name": "A", "email": "a@two.example", "send_email": False},
+        {"first_name": "B", "email": " b@two.example ", "is_primary": True, "send_email": False},
+    ]}))
+    # saved primaries first (so B gets the lower key), only the first stays primary, and someone must
+    # receive e-mail; input strings are trimmed (TrimStrings) before validation
+    assert [(c["first_name"], c["is_primary"], c["send_email"]) for c in ordered["contacts"]] == [
+        ("B", True, True), ("A", False, False)]
+    assert ordered["contacts"][0]["email"] == "b@two.example"
+    # an id of another client's contact moves that contact over (ClientContact::find is not scoped)
+    northwind_contact = store.table("client_contacts").where(client_id=101)[1]
+    moved = await data(await client.put(f"/api/v1/clients/{bare['id']}", json={
+        "contacts": [{"id": H(northwind_contact["id"]), "first_name": "Thomas"}],
+    }))
+    assert [c["id"] for c in moved["contacts"]] == [H(northwind_contact["id"])]
+    assert [c["first_name"] for c in store.table("client_contacts").where(client_id=101)] == ["Maria"]

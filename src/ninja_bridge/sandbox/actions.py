@@ -103,7 +103,7 @@ def apply_bulk(store: SandboxStore, kind: str, record: Record, action: str) -> N
     elif kind == "quotes" and action == "approve":
         if record["status_id"] in (billing.DRAFT, billing.SENT):
             operations.approve_quote(store, record)
-    elif kind == "quotes" and action == "convert_to_invoice":
+    elif kind == "quotes" and action in ("convert", "convert_to_invoice") and not record.get("invoice_id"):
         operations.convert_quote(store, record)
     elif kind == "recurring_invoices" and action in ("start", "stop"):
         state = billing.RECURRING_ACTIVE if action == "start" else billing.RECURRING_PAUSED

@@ -88,7 +88,10 @@ def route_table() -> list[tuple[str, str, Handler]]:
 
 def add_routes(app: web.Application) -> None:
     for method, path, handler in route_table():
-        app.router.add_route(method, API + path, handler)
+        if method == "GET":
+            app.router.add_get(API + path, handler)  # also answers HEAD, as Laravel's GET routes do
+        else:
+            app.router.add_route(method, API + path, handler)
 
 
 def create_app(token: str = account.SANDBOX_TOKEN, hash_salt: str = "", seed: bool = True) -> web.Application:

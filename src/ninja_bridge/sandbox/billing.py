@@ -18,6 +18,7 @@ QUOTE_APPROVED, QUOTE_CONVERTED = "3", "4"
 CREDIT_APPLIED = "4"
 RECURRING_ACTIVE, RECURRING_PAUSED = "2", "3"
 PAYMENT_COMPLETED = "4"
+PAYMENT_CANCELLED = "2"
 OPEN_STATUSES = (SENT, PARTIAL)
 
 LINE_ITEM_DEFAULTS: dict[str, Any] = {
@@ -208,19 +209,88 @@ def link_payment(store: SandboxStore, payment: Record, kind: str, document_key: 
     })
 
 
-def reverse_payment(store: SandboxStore, payment: Record, sign: int = -1) -> None:
-    """Deleting a payment gives the money back to its invoices (sign=+1 re-applies on restore)."""
-    for link in store.table("paymentables").where(payment_id=payment["id"]):
+def active_links(store: SandboxStore, **match: object) -> list[Record]:
+    """Paymentables that are not soft-deleted (a deleted payment or invoice soft-deletes its links; Eloquent
+    relations then leave them out)."""
+    return [link for link in store.table("paymentables").where(**match) if not link["archived_at"]]
+
+
+def cancel_payment(store: SandboxStore, payment: Record) -> None:
+    """DeletePayment: status cancelled, the money goes back to its invoices and credits, links soft-deleted."""
+    payment["status_id"] = PAYMENT_CANCELLED
+    for link in active_links(store, payment_id=payment["id"]):
         document = store.table(link["paymentable_type"]).get(link["paymentable_id"])
+        link["archived_at"] = store.now()
         if document is None:
             continue
-        amount = sign * (link["amount"] - link["refunded"])
-        document["paid_to_date"] = money(document["paid_to_date"] + amount)
-        document["balance"] = money(document["balance"] - amount)
+        amount = link["amount"] - link["refunded"]
+        document["paid_to_date"] = money(document["paid_to_date"] - amount)
+        document["balance"] = money(document["balance"] + amount)
         document["updated_at"] = store.now()
         settle_status(document)
         store.emit("update", link["paymentable_type"], document)
     recalculate_client(store, payment["client_id"])
+
+
+DELETED_NUMBER_SUFFIX = "_Deleted"  # "_" . ctrans('texts.deleted')
+
+
+def delete_invoice(store: SandboxStore, invoice: Record) -> None:
+    """MarkInvoiceDeleted: the number gets a _Deleted suffix and the payments shrink by what they paid here.
+
+    Payments that paid nothing else are deleted along with the invoice; the client's balance and paid to
+    date drop accordingly (recalculated from what remains)."""
+    invoice["number"] = free_number(store, f"{invoice['number']}{DELETED_NUMBER_SUFFIX}")
+    paid_here = move_invoice_payments(store, invoice, sign=-1)
+    payments = [store.table("payments").get(key) for key in paid_here]
+    adjustment = sum(paid_here.values())
+    total = sum(p["amount"] + paid_here[p["id"]] - p["refunded"] for p in payments)  # before the shrink
+    if payments and money(adjustment) == money(total):
+        for payment in payments:
+            payment["is_deleted"] = True
+            payment["archived_at"] = payment["archived_at"] or store.now()
+    recalculate_client(store, invoice["client_id"])
+
+
+def restore_invoice(store: SandboxStore, invoice: Record) -> None:
+    """HandleRestore: the number loses its _Deleted suffix (or takes the next free one), payments grow back."""
+    original, _, _ = invoice["number"].partition(DELETED_NUMBER_SUFFIX)
+    if original and not store.table("invoices").where(number=original):
+        invoice["number"] = original
+    elif original != invoice["number"]:
+        invoice["number"] = next_number(store, "invoices")
+    paid_here = move_invoice_payments(store, invoice, sign=+1)
+    for key in paid_here:
+        payment = store.table("payments").get(key)
+        payment["is_deleted"] = False
+        payment["archived_at"] = 0
+    recalculate_client(store, invoice["client_id"])
+
+
+def move_invoice_payments(store: SandboxStore, invoice: Record, sign: int) -> dict[int, float]:
+    """Takes (sign=-1) or gives back (+1) what each payment applied to this invoice; returns those amounts."""
+    deleting = sign < 0
+    paid_here: dict[int, float] = {}
+    for link in store.table("paymentables").where(paymentable_type="invoices", paymentable_id=invoice["id"]):
+        if bool(link["archived_at"]) == deleting:
+            continue  # deleting touches live links, restoring the soft-deleted ones
+        link["archived_at"] = store.now() if deleting else 0
+        paid_here[link["payment_id"]] = paid_here.get(link["payment_id"], 0.0) + link["amount"] - link["refunded"]
+    for key, amount in paid_here.items():
+        payment = store.table("payments").get(key)
+        payment["amount"] = money(payment["amount"] + sign * amount)
+        payment["applied"] = money(payment["applied"] + sign * amount)
+    return paid_here
+
+
+def free_number(store: SandboxStore, wanted: str) -> str:
+    """`wanted`, or wanted_1, wanted_2, ... whichever is not taken yet."""
+    taken = {row["number"] for row in store.table("invoices")}
+    candidate, counter = wanted, 0
+    while candidate in taken:
+        counter += 1
+        candidate = f"{wanted}_{counter}"
+    return candidate
 
 
 def mark_paid(store: SandboxStore, kind: str, record: Record, user_key: int | None) -> Record | None:

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ninja_bridge.sandbox.billing import active_links
 from ninja_bridge.sandbox.store import Record, SandboxStore
 
 # Where links in rendered records point (v5 builds them from its APP_URL).
@@ -145,7 +146,7 @@ def invitations_of(kind: str) -> Include:
 
 
 def payment_paymentables(store: SandboxStore, record: Record, nested: IncludeTree) -> list:
-    return [render_paymentable(store, row) for row in store.table("paymentables").where(payment_id=record["id"])]
+    return [render_paymentable(store, row) for row in active_links(store, payment_id=record["id"])]
 
 
 def render_paymentable(store: SandboxStore, row: Record) -> dict:
@@ -166,7 +167,7 @@ def payment_targets(kind: str) -> Include:
     """Payment -> the invoices (or credits) it was applied to."""
 
     def include(store: SandboxStore, record: Record, nested: IncludeTree) -> list:
-        links = store.table("paymentables").where(payment_id=record["id"], paymentable_type=kind)
+        links = active_links(store, payment_id=record["id"], paymentable_type=kind)
         keys = dict.fromkeys(link["paymentable_id"] for link in links)
         rows = [store.table(kind).get(key) for key in keys]
         return [render(store, ENTITIES[kind], row, nested) for row in rows if row is not None]
@@ -178,7 +179,7 @@ def payments_of(kind: str) -> Include:
     """Invoice (or credit) -> the payments applied to it."""
 
     def include(store: SandboxStore, record: Record, nested: IncludeTree) -> list:
-        links = store.table("paymentables").where(paymentable_type=kind, paymentable_id=record["id"])
+        links = active_links(store, paymentable_type=kind, paymentable_id=record["id"])
         keys = dict.fromkeys(link["payment_id"] for link in links)
         rows = [store.table("payments").get(key) for key in keys]
         return [render(store, ENTITIES["payments"], row, nested) for row in rows if row is not None]

@@ -9,7 +9,8 @@ from ninja_bridge.sandbox.entities import Entity
 from ninja_bridge.sandbox.errors import ValidationErrors, message
 from ninja_bridge.sandbox.listing import select
 from ninja_bridge.sandbox.protocol import (
-    entity_of, item, json_response, list_response, read_payload, refuse_repeated_write, require_password, store_of,
+    entity_of, envelope_response, item, json_response, list_response, read_payload, refuse_repeated_write,
+    require_password, store_of,
 )
 from ninja_bridge.sandbox.store import Record, SandboxStore
 
@@ -109,11 +110,11 @@ async def login(request: web.Request) -> web.Response:
     if not account.check_credentials(store, payload.get("email"), payload.get("password")):
         raise message(401, "These credentials do not match our records")
     store.confirm_password()  # a fresh login also satisfies password-protected routes for a while
-    return json_response({"data": account.company_users(store)})
+    return envelope_response(request, account.company_users(store))
 
 
 async def refresh(request: web.Request) -> web.Response:
-    return json_response({"data": account.company_users(store_of(request))})
+    return envelope_response(request, account.company_users(store_of(request)))
 
 
 async def update_company(request: web.Request) -> web.Response:

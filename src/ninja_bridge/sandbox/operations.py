@@ -141,39 +141,51 @@ def assign_fields(entity: Entity, record: Record, payload: dict) -> None:
 
 
 def sync_contacts(store: SandboxStore, kind: str, parent_key: int, payload: dict, created: bool) -> None:
-    """v5 ContactRepository::save: the sent list replaces the contacts; there is always one."""
-    parent_field = "client_id" if kind == "client_contacts" else "vendor_id"
+    """ClientContactRepository / VendorContactRepository::save.
+
+    Runs when `contacts` is sent (or the parent has none). The sent list replaces the contacts; the first
+    (primaries first) becomes the only primary; a client always keeps one contact with send_email; an id of
+    another client's contact moves that contact here; a parent is never left without a contact."""
+    is_client = kind == "client_contacts"
+    parent_field = "client_id" if is_client else "vendor_id"
     table = store.table(kind)
-    entity = ENTITIES[kind]
-    now = store.now()
-    if isinstance(payload.get("contacts"), list):
-        sent = list_of_dicts(payload["contacts"])
-        kept = {c.get("id") for c in sent}
-        for existing in table.where(**{parent_field: parent_key}):
-            if existing["id"] not in kept:
-                table.remove(existing["id"])
-        for contact_payload in sent:
-            contact = table.get(contact_payload.get("id"))
-            if contact is None or contact[parent_field] != parent_key:
-                contact = blank_record(entity)
-                contact[parent_field] = parent_key
-                contact["created_at"] = now
-                table.insert(contact)
-                contact["contact_key"] = stable_token(kind, contact["id"])
-            assign_fields(entity, contact, contact_payload)
-            password = contact_payload.get("password")
-            if password and password != "**********":
-                contact["has_password"] = True
-            contact["updated_at"] = now
-    contacts = table.where(**{parent_field: parent_key})
-    if not contacts and (created or isinstance(payload.get("contacts"), list)):
-        contact = blank_record(entity)
-        contact.update({parent_field: parent_key, "created_at": now, "updated_at": now})
-        table.insert(contact)
-        contact["contact_key"] = stable_token(kind, contact["id"])
-        contacts = [contact]
-    if contacts and not any(c["is_primary"] for c in contacts):
-        contacts[0]["is_primary"] = True
+    if "contacts" not in payload and table.where(**{parent_field: parent_key}):
+        return
+    sent = payload.get("contacts")
+    sent = list_of_dicts(sent) if isinstance(sent, list) else [sent] if isinstance(sent, dict) else []
+    kept = {contact.get("id") for contact in sent}
+    for existing in table.where(**{parent_field: parent_key}):
+        if existing["id"] not in kept:
+            table.remove(existing["id"])
+    ordered = sorted(sent, key=lambda contact: contact.get("is_primary") not in TRUTHY)  # stable
+    needs_sender = is_client and not any(contact.get("send_email") in TRUTHY for contact in sent)
+    for position, contact_payload in enumerate(ordered):
+        changes = {**contact_payload, "is_primary": position == 0}
+        if needs_sender and position == 0:
+            changes["send_email"] = True
+        if isinstance(changes.get("email"), str):
+            changes["email"] = changes["email"].strip()
+        contact = table.get(changes.get("id"))
+        if contact is None:
+            contact = new_contact(store, kind, parent_field, parent_key)
+        elif is_client and contact[parent_field] != parent_key:
+            table.relink(contact, **{parent_field: parent_key})  # ClientContact::find() is not client-scoped
+        assign_fields(ENTITIES[kind], contact, changes)
+        password = contact_payload.get("password")
+        if isinstance(password, str) and len(password) > 1 and password != "**********":
+            contact["has_password"] = not is_client or len(contact["email"]) > 3
+        contact["updated_at"] = store.now()
+    if not table.where(**{parent_field: parent_key}):
+        blank = new_contact(store, kind, parent_field, parent_key, key_length=40)
+        blank.update({"is_primary": True, "email": " " if is_client else ""})  # v5's placeholder contact
+
+
+def new_contact(store: SandboxStore, kind: str, parent_field: str, parent_key: int, key_length: int = 32) -> Record:
+    contact = blank_record(ENTITIES[kind])
+    contact.update({parent_field: parent_key, "created_at": store.now(), "updated_at": store.now()})
+    store.table(kind).insert(contact)
+    contact["contact_key"] = stable_token(kind, contact["id"], length=key_length)
+    return contact
 
 
 def sync_invitations(store: SandboxStore, kind: str, record: Record, payload: dict, created: bool) -> None:
@@ -232,6 +244,8 @@ def create(store: SandboxStore, kind: str, payload: dict) -> Record:
         record["event_id"] = str(payload["event_id"])
     if "number" in entity.fields and not record.get("number") and kind not in ("tax_rates",):
         record["number"] = billing.next_number(store, kind)
+    if kind == "tasks":
+        fill_task_defaults(store, record)
     if kind in INVOICE_LIKE or kind == "payments" or kind == "expenses":
         record["date"] = record.get("date") or billing.today(store)
     if kind in INVOICE_LIKE:
@@ -274,6 +288,32 @@ def update(store: SandboxStore, kind: str, record: Record, payload: dict) -> Rec
     return record
 
 
+def fill_task_defaults(store: SandboxStore, task: Record) -> None:
+    """TaskRepository on a new task: the first task status, and a rate from project, client or company."""
+    if task.get("status_id") is None:
+        statuses = [s for s in store.table("task_statuses") if not s["archived_at"]]
+        if statuses:
+            task["status_id"] = min(statuses, key=lambda s: (s["status_order"], s["id"]))["id"]
+    if task.get("rate", 0) <= 0:
+        project = store.table("projects").get(task.get("project_id")) or {}
+        client = store.table("clients").get(task.get("client_id")) or {}
+        candidates = (project.get("task_rate"), client.get("settings", {}).get("default_task_rate"),
+                      store.company.get("settings", {}).get("default_task_rate"))
+        task["rate"] = next((billing.to_float(rate) for rate in candidates if billing.to_float(rate) > 0), 0.0)
+
+
+def link_billed_work(store: SandboxStore, invoice: Record) -> None:
+    """InvoiceService::linkEntities: tasks and expenses named by hashed line_items[].task_id / expense_id
+    point back at the invoice (a line item id that is not a valid hash links nothing)."""
+    for kind, line_key in (("tasks", "task_id"), ("expenses", "expense_id")):
+        wanted = {store.codec.decode(str(line[line_key])) for line in invoice["line_items"] if line.get(line_key)}
+        for row in store.table(kind):
+            if row["id"] in wanted:
+                row["invoice_id"] = invoice["id"]
+            elif kind == "tasks" and row.get("invoice_id") == invoice["id"]:
+                row["invoice_id"] = None  # v5 unlinks the invoice's tasks first (expenses stay linked)
+
+
 def default_design_key(store: SandboxStore) -> int:
     """fillDefaults decodes the settings' invoice_design_id, hard-coded as the hash "Wpmbk5ezJn" (2 with the
     empty salt); under another salt it does not decode and PHP's intval() of the error object gives 1."""
@@ -291,6 +331,8 @@ def after_save(store: SandboxStore, kind: str, record: Record, payload: dict, cr
         sync_contacts(store, "vendor_contacts", record["id"], payload, created)
     elif kind in INVOICE_LIKE:
         sync_invitations(store, kind, record, payload, created)
+        if kind == "invoices":
+            link_billed_work(store, record)
         billing.recalculate_client(store, record["client_id"])
     elif kind == "tasks" and isinstance(record.get("time_log"), str) and not record["time_log"]:
         record["time_log"] = "[]"
@@ -309,12 +351,14 @@ def archive(store: SandboxStore, kind: str, record: Record) -> None:
 def restore(store: SandboxStore, kind: str, record: Record) -> None:
     if not record["archived_at"] and not record["is_deleted"]:
         return
+    if kind == "payments" and record["is_deleted"]:
+        return  # PaymentRepository::restore: "we cannot restore a deleted payment"
     was_deleted = record["is_deleted"]
     record["archived_at"] = 0
     record["is_deleted"] = False
     record["updated_at"] = store.now()
-    if kind == "payments" and was_deleted:
-        billing.reverse_payment(store, record, sign=+1)
+    if kind == "invoices" and was_deleted:
+        billing.restore_invoice(store, record)
     refresh_client(store, kind, record)
     store.emit("restore", kind, record)
 
@@ -323,10 +367,11 @@ def delete(store: SandboxStore, kind: str, record: Record) -> None:
     if record["is_deleted"]:
         return
     record["is_deleted"] = True
-    record["archived_at"] = record["archived_at"] or store.now()
-    record["updated_at"] = store.now()
+    record["archived_at"] = record["updated_at"] = store.now()  # the soft delete stamps deleted_at again
     if kind == "payments":
-        billing.reverse_payment(store, record)
+        billing.cancel_payment(store, record)
+    elif kind == "invoices":
+        billing.delete_invoice(store, record)
     refresh_client(store, kind, record)
     store.emit("delete", kind, record)
 
@@ -392,10 +437,9 @@ def unsaved_clone(target: Entity, source: Record) -> Record:
 
 
 def convert_quote(store: SandboxStore, quote: Record) -> Record:
+    """QuoteService::convert: a draft invoice for the same client and lines, invited as the quote was."""
     if quote.get("invoice_id"):
-        invoice = store.table("invoices").get(quote["invoice_id"])
-        if invoice is not None:
-            return invoice
+        raise ApiError(400, {"message": "This quote has already been converted. Cannot convert again."})
     invoice = copy_to_invoice(store, "quotes", quote)
     quote["invoice_id"] = invoice["id"]
     quote["status_id"] = billing.QUOTE_CONVERTED

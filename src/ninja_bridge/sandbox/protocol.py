@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 
 import orjson
@@ -19,8 +20,48 @@ from ninja_bridge.sandbox.store import Record, SandboxStore
 API_VERSION_HEADERS = {"X-Api-Version": "5.0.16", "X-App-Version": "5.10.17"}
 
 
+LEADING_INDENT = re.compile(rb"(?m)^ +")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def php_json(body: Any, pretty: bool = False) -> bytes:
+    """json_encode() as PHP does it: `/` escaped as `\\/`, non-ASCII as \\uXXXX, JSON_PRETTY_PRINT by 4 spaces."""
+    raw = orjson.dumps(body, option=orjson.OPT_INDENT_2 if pretty else 0)
+    if pretty:
+        raw = LEADING_INDENT.sub(lambda match: match.group(0) * 2, raw)
+    raw = raw.replace(b"/", b"\\/")  # "/" never occurs outside strings in JSON
+    if not raw.isascii():
+        raw = NON_ASCII.sub(escape_non_ascii, raw.decode()).encode()
+    return raw
+
+
+def escape_non_ascii(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    if code > 0xFFFF:  # outside the BMP: a UTF-16 surrogate pair, as PHP writes it
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
 def json_response(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json",
+    """Laravel's response()->json(): compact, used for messages and errors."""
+    return web.Response(body=php_json(body), status=status, content_type="application/json")
+
+
+def envelope_response(request: web.Request, data: Any, meta: dict | None = None) -> web.Response:
+    """BaseController::response(): data under `?index=` (default "data"; "none" sends it bare), meta,
+    `?include_static=true` statics; top-level keys sorted, pretty-printed, with the version headers."""
+    index = request.query.get("index") or "data"
+    if index == "none":
+        body: Any = data
+    else:
+        body = {index: data}
+        if meta:
+            body["meta"] = meta
+        if request.query.get("include_static"):
+            body["static"] = account.statics()
+        body = dict(sorted(body.items()))
+    return web.Response(body=php_json(body, pretty=True), content_type="application/json",
                         headers=API_VERSION_HEADERS)
 
 
@@ -36,7 +77,7 @@ async def read_payload(request: web.Request) -> dict:
     """The request input: a JSON object, or form fields. Malformed JSON is a 400."""
     if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = await request.post()
-        return {key: value for key, value in form.items() if isinstance(value, str)}
+        return clean_input({key: value for key, value in form.items() if isinstance(value, str)})
     raw = await request.read()
     if not raw.strip():
         return {}
@@ -44,12 +85,27 @@ async def read_payload(request: web.Request) -> dict:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise message(400, "Malformed JSON: the request body could not be decoded.") from None
-    return payload if isinstance(payload, dict) else {}
+    return clean_input(payload) if isinstance(payload, dict) else {}
+
+
+UNTRIMMED_KEYS = frozenset({"password", "password_confirmation", "current_password"})
+
+
+def clean_input(value: Any, key: object = None) -> Any:
+    """Laravel's global TrimStrings and ConvertEmptyStringsToNull middlewares, applied to every input."""
+    if isinstance(value, dict):
+        return {k: clean_input(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_input(v) for v in value]
+    if isinstance(value, str):
+        text = value if key in UNTRIMMED_KEYS else value.strip()
+        return text or None
+    return value
 
 
 def item(request: web.Request, entity: Entity, record: Record) -> web.Response:
     includes = parse_includes(request.query.get("include"))
-    return json_response({"data": render(store_of(request), entity, record, includes)})
+    return envelope_response(request, render(store_of(request), entity, record, includes))
 
 
 def list_response(request: web.Request, entity: Entity, rows: list[Record]) -> web.Response:
@@ -59,7 +115,7 @@ def list_response(request: web.Request, entity: Entity, rows: list[Record]) -> w
             raise invalid_include(name)
     page_rows, meta = paginate(request, rows)
     store = store_of(request)
-    return json_response({"data": [render(store, entity, row, includes) for row in page_rows], "meta": meta})
+    return envelope_response(request, [render(store, entity, row, includes) for row in page_rows], meta)
 
 
 def expects_json(request: web.Request) -> bool:
