@@ -424,3 +424,17 @@ async def test_contacts_through_their_clients(proxy, sandbox_store):
     assert deleted["id"] == created["id"]
     assert (await proxy.get(f"/api/v1/contacts/{created['id']}")).status == 404
     assert (await proxy.get("/api/v1/contacts/999999")).status == 404
+
+
+@route("POST /api/v1/invoices")
+async def test_invoice_create_options_become_v5_triggered_actions(proxy, sandbox_store):
+    client_id = (await data_of(await proxy.get("/api/v1/clients")))[0]["id"]
+    invoice = await data_of(await proxy.post("/api/v1/invoices", json={
+        "client_id": client_id, "email_invoice": True, "paid": 4, "invoice_items": [{"cost": 10, "qty": 1}]}))
+    assert invoice["balance"] == 6 and invoice["invoice_status_id"] in (3, 5)  # sent or viewed, then partial
+    stored = sandbox_store.table("invoices").get(invoice["id"])
+    invitations = sandbox_store.table("invitations").where(entity_type="invoices", entity_id=stored["id"])
+    assert invitations and all(i.get("sent_date") for i in invitations)
+    plain = await data_of(await proxy.post("/api/v1/invoices", json={
+        "client_id": client_id, "email_invoice": False, "paid": 0, "invoice_items": [{"cost": 10, "qty": 1}]}))
+    assert plain["balance"] == 10 and plain["invoice_status_id"] == 1

@@ -94,6 +94,18 @@ class ResourceProxy:
             raise errors.record_not_found()
         return target, f"{target.spec.v5_path}/{v5_id}"
 
+    def create_option_query(self, v5_body: dict) -> list[tuple[str, str]]:
+        """v4 create options (`email_invoice`, `paid` as an amount) as v5 query flags, out of the body."""
+        query = []
+        for v4_name, v5_name in self.spec.create_flags.items():
+            if _truthy_value(v5_body.pop(v4_name, None)):
+                query.append((v5_name, "true"))
+        for v4_name, v5_name in self.spec.create_amounts.items():
+            amount = _positive_float(v5_body.pop(v4_name, None))
+            if amount:
+                query.append((v5_name, f"{amount:g}"))
+        return query
+
     def variant_for_create(self, v4_body: dict) -> "ResourceProxy":
         for kind, variant in self.spec.variants.items():
             if _truthy_value(v4_body.get(variant.flag)) and kind in self.variants:
@@ -187,7 +199,8 @@ class ResourceProxy:
         v5_body = await target.v5_body(exchange, "create")
         for variant in self.spec.variants.values():
             v5_body.pop(variant.flag, None)  # v4's type flags: the v5 path says it
-        body = await exchange.call("POST", target.spec.v5_path, query=target.include_query(tree), body=v5_body)
+        query = target.include_query(tree) + self.create_option_query(v5_body)
+        body = await exchange.call("POST", target.spec.v5_path, query=query, body=v5_body)
         return await target.item_answer(exchange, body, tree, created=True)
 
     async def update(self, exchange: Exchange) -> web.Response:
@@ -314,6 +327,14 @@ def _positive_int(value: str | None, default: int) -> int:
 
 def _truthy(value: str | None) -> bool:
     return value is not None and value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _positive_float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 and not isinstance(value, bool) else None
 
 
 def _truthy_value(value: Any) -> bool:

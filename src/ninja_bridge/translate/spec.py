@@ -93,6 +93,9 @@ class ResourceSpec(_Strict):
     rewrites: dict[Operation, list[str]] = Field(default_factory=dict)
     error_fields: dict[str, str] = Field(default_factory=dict)  # v5 error key -> v4 field
     variants: dict[str, VariantSpec] = Field(default_factory=dict)  # v5 kind -> how it is served
+    # v4 body options of a create that v5 takes in the query ("triggered actions"): v4 field -> v5 param
+    create_flags: dict[str, str] = Field(default_factory=dict)  # truthy -> `param=true`
+    create_amounts: dict[str, str] = Field(default_factory=dict)  # a positive number -> `param=<number>`
 
 
 class Settings(_Strict):
