@@ -8,10 +8,9 @@ from aiohttp import web
 
 from .. import errors
 from ..ids.translator import IdError
-from ..proxy import FANOUT_PAGE_SIZE, Exchange, json_response, read_json_body
+from ..proxy import FANOUT_PAGE_SIZE, Exchange, _positive_int, _truthy, json_response, read_json_body
 from ..translate.plan import Context
 
-V4_PAGE_SIZE = 15
 REQUIRED_ON_CREATE = ("first_name", "last_name", "email", "client_id")  # v4 CreateContactRequest
 REQUIRED_ON_UPDATE = ("first_name", "last_name", "email")  # v4 UpdateContactRequest
 
@@ -41,11 +40,6 @@ async def find(exchange: Exchange) -> tuple[dict, dict]:
     raise errors.record_not_found()
 
 
-def _int(value: object, default: int) -> int:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else default
-
-
 async def list_contacts(exchange: Exchange) -> web.StreamResponse:
     query = exchange.request.query
     clients = await all_clients(exchange)
@@ -53,12 +47,12 @@ async def list_contacts(exchange: Exchange) -> web.StreamResponse:
         wanted = _v5_id(exchange, "client", query["client_id"])
         clients = [c for c in clients if c.get("id") == wanted]
     contacts = [contact for client in clients for contact in client.get("contacts") or ()]
-    if query.get("filter_active", "").strip().lower() not in ("", "0", "false"):
+    if _truthy(query.get("filter_active")):
         contacts = [c for c in contacts if not c.get("archived_at")]
     if query.get("updated_at", "").strip().isdigit():
         contacts = [c for c in contacts if int(c.get("updated_at") or 0) >= int(query["updated_at"])]
     contacts.sort(key=lambda c: int(c.get("created_at") or 0), reverse=True)  # v4: created_at desc
-    per_page, page = _int(query.get("per_page"), V4_PAGE_SIZE), _int(query.get("page"), 1)
+    per_page, page = _positive_int(query.get("per_page"), exchange.plans.mappings.settings.default_page_size), _positive_int(query.get("page"), 1)
     rows = contacts[(page - 1) * per_page: page * per_page]
     total_pages = -(-len(contacts) // per_page)
     base = f"{exchange.request.scheme}://{exchange.request.host}{exchange.request.path}"

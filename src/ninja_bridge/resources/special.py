@@ -18,7 +18,7 @@ from aiohttp import web
 from .. import errors
 from . import contacts
 from ..ids.translator import IdError
-from ..proxy import FANOUT_PAGE_SIZE, Exchange, fan_out, json_response, read_json_body
+from ..proxy import FANOUT_PAGE_SIZE, Exchange, _truthy, fan_out, json_response, read_json_body
 from ..translate.plan import Context, parse_includes
 
 Handler = Callable[[Exchange], Awaitable[web.StreamResponse]]
@@ -108,7 +108,7 @@ async def user_accounts_answer(exchange: Exchange, company_users: Any) -> web.St
     tree = parse_includes(exchange.request.query.get("include"))
     await fan_out(exchange, plan, rows, tree)
     accounts = [plan.to_v4(row, tree, _context(exchange)) for row in rows]
-    if _flag(exchange.request.query.get("include_static")):
+    if _truthy(exchange.request.query.get("include_static")):
         return json_response(200, {"data": {"accounts": accounts, "static": await static_data(exchange),
                                             "version": V4_VERSION}})
     return json_response(200, {"data": accounts})
@@ -123,11 +123,12 @@ async def login(exchange: Exchange) -> web.StreamResponse:
     exchange.v5_route = "POST /api/v1/login"
     response = await exchange.upstream.request("POST", "login", token=None, json_body=credentials,
                                                headers=headers)
-    if response.status == 403:
+    if response.status == 403:  # v5's ApiSecretCheck
         raise errors.invalid_api_secret()
-    if response.status in (401, 422) or not response.ok:
-        raise errors.invalid_credentials() if response.status in (401, 422) else \
-            errors.from_v5(response.status, response.body, lambda key: key)
+    if response.status in (401, 422):  # wrong or missing email/password: v4 said only this
+        raise errors.invalid_credentials()
+    if not response.ok:
+        raise errors.from_v5(response.status, response.body, lambda key: key)
     answer = response.body.get("data") if isinstance(response.body, dict) else None
     rows = answer if isinstance(answer, list) else []
     token = next((row.get("token", {}).get("token") for row in rows if isinstance(row.get("token"), dict)), None)
@@ -205,7 +206,7 @@ def _round(value: float) -> int | float:
 
 
 async def dashboard(exchange: Exchange) -> web.StreamResponse:
-    if _flag(exchange.request.query.get("only_activity")):
+    if _truthy(exchange.request.query.get("only_activity")):
         return json_response(200, {"data": {"id": 1, "activities": await activities(exchange)}})
     invoices, payments, clients, company, recent = await asyncio.gather(
         _all(exchange, "invoices"), _all(exchange, "payments"), _all(exchange, "clients"),
@@ -303,10 +304,6 @@ def unsupported(reason: str) -> Handler:
         raise errors.not_supported(f"{request.method} {request.path}", reason)
 
     return handle
-
-
-def _flag(value: str | None) -> bool:
-    return value is not None and value.strip().lower() not in ("", "0", "false")
 
 
 # The v4 Route::resource families (v4-api.md §1.2): each also had GET x/create and GET x/{id}/edit,
