@@ -37,8 +37,10 @@ class SpecialRoute:
 
 async def ping(exchange: Exchange) -> web.StreamResponse:
     if "v2" in exchange.request.query:  # v4's Zapier form: the token owner's email
-        rows = (await exchange.call("POST", "refresh")).get("data") or [{}]
-        return json_response(200, {"data": ((rows[0] or {}).get("user") or {}).get("email", "")})
+        rows = (await exchange.call("POST", "refresh")).get("data")
+        first = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
+        user = first.get("user") if isinstance(first.get("user"), dict) else {}
+        return json_response(200, {"data": user.get("email", "")})
     await exchange.call("GET", "ping")  # checks the token against v5
     # v4 sent the bare word with its API headers (Content-Type: application/json), not valid JSON.
     return web.Response(body=b"success", headers={"Content-Type": "application/json"})
