@@ -438,3 +438,12 @@ async def test_invoice_create_options_become_v5_triggered_actions(proxy, sandbox
     plain = await data_of(await proxy.post("/api/v1/invoices", json={
         "client_id": client_id, "email_invoice": False, "paid": 0, "invoice_items": [{"cost": 10, "qty": 1}]}))
     assert plain["balance"] == 10 and plain["invoice_status_id"] == 1
+
+
+@route("POST /api/v1/invoices")
+async def test_a_recurring_invoice_without_frequency_is_monthly_as_in_v4(proxy, sandbox_store):
+    client_id = (await data_of(await proxy.get("/api/v1/clients")))[0]["id"]
+    recurring = await data_of(await proxy.post("/api/v1/invoices", json={
+        "client_id": client_id, "is_recurring": "1", "invoice_items": [{"cost": 3, "qty": 1}]}))
+    assert recurring["frequency_id"] == 4 and recurring["is_recurring"] is True
+    assert sandbox_store.table("recurring_invoices").get(recurring["id"] - RECURRING_OFFSET)["frequency_id"] == "5"

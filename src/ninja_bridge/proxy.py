@@ -160,6 +160,8 @@ class ResourceProxy:
 
     async def v5_body(self, exchange: Exchange, operation: str) -> dict:
         v4_body = await read_json_body(exchange.request)
+        if operation == "create":
+            v4_body = {**self.spec.create_defaults, **v4_body}
         try:
             v5_body = self.plan.to_v5(v4_body)
         except TranslationError as exc:
