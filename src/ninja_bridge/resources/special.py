@@ -46,13 +46,6 @@ async def ping(exchange: Exchange) -> web.StreamResponse:
     return web.Response(body=b"success", headers={"Content-Type": "application/json"})
 
 
-V4_INVOICE_DESIGNS = ["Clean", "Bold", "Modern", "Plain", "Business", "Creative", "Elegant", "Hipster",
-                      "Playful", "Photo", "Custom"]
-V4_INVOICE_STATUSES = ["Draft", "Sent", "Viewed", "Approved", "Partial", "Paid"]
-V4_FREQUENCIES = ["Weekly", "Two weeks", "Four weeks", "Monthly", "Two months", "Three months",
-                  "Four months", "Six months", "Annually", "Two years"]
-
-
 def _numeric_ids(rows: Any) -> list:
     """v5 statics carry ids as numeric strings; v4's were integers."""
     out = []
@@ -83,13 +76,10 @@ async def static_data(exchange: Exchange) -> dict:
         "languages": _numeric_ids(v5.get("languages")),
         "paymentTypes": sorted(v4_payment_types, key=lambda r: r.get("id", 0) if isinstance(r.get("id"), int) else 0),
         "countries": _numeric_ids(v5.get("countries")),
-        "invoiceDesigns": [{"id": n, "name": name} for n, name in enumerate(V4_INVOICE_DESIGNS, 1)],
-        "invoiceStatus": [{"id": n, "name": name} for n, name in enumerate(V4_INVOICE_STATUSES, 1)],
-        "frequencies": [{"id": n, "name": name} for n, name in enumerate(V4_FREQUENCIES, 1)],
         "gateways": _numeric_ids(v5.get("gateways")),
         "gatewayTypes": _numeric_ids(v5.get("gateway_types")),
         "fonts": _numeric_ids(v5.get("fonts")),
-        "banks": [],
+        **exchange.plans.mappings.settings.v4_static_lists,
     }
 
 

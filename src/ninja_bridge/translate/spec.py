@@ -101,6 +101,8 @@ class ResourceSpec(_Strict):
 
 class Settings(_Strict):
     default_page_size: int = 15
+    # Lists of v4's GET /static that v5's statics lack (v4 constants): v4 key -> [{id, name}, ...]
+    v4_static_lists: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
 
 
 class MappingFile(_Strict):
