@@ -447,3 +447,21 @@ async def test_a_recurring_invoice_without_frequency_is_monthly_as_in_v4(proxy, 
         "client_id": client_id, "is_recurring": "1", "invoice_items": [{"cost": 3, "qty": 1}]}))
     assert recurring["frequency_id"] == 4 and recurring["is_recurring"] is True
     assert sandbox_store.table("recurring_invoices").get(recurring["id"] - RECURRING_OFFSET)["frequency_id"] == "5"
+
+
+@route("POST /api/v1/login")
+async def test_login_sends_the_v4_secret_as_x_api_secret(aiohttp_server, aiohttp_client):
+    from ninja_bridge.app import create_app
+    from ninja_bridge.config import load_settings
+    from ninja_bridge.sandbox import create_app as create_sandbox
+
+    upstream = await aiohttp_server(create_sandbox(api_secret="password"), host="127.0.0.1")
+    proxy = await aiohttp_client(create_app(load_settings(upstream=str(upstream.make_url("")).rstrip("/"))))
+    credentials = {"email": OWNER_EMAIL, "password": OWNER_PASSWORD}
+    in_body = await data_of(await proxy.post("/api/v1/login", json={**credentials, "api_secret": "password"}))
+    assert in_body[0]["token"] == SANDBOX_TOKEN
+    in_header = await data_of(await proxy.post("/api/v1/login", json=credentials,
+                                               headers={"X-Ninja-Secret": "password"}))
+    assert in_header[0]["token"] == SANDBOX_TOKEN
+    wrong = await proxy.post("/api/v1/login", json={**credentials, "api_secret": "guess"})
+    assert wrong.status == 403 and await wrong.json() == {"error": {"message": "Invalid value for API_SECRET"}}

@@ -94,11 +94,14 @@ def add_routes(app: web.Application) -> None:
             app.router.add_route(method, API + path, handler)
 
 
-def create_app(token: str = account.SANDBOX_TOKEN, hash_salt: str = "", seed: bool = True) -> web.Application:
-    """An in-memory v5 server. `app["store"]` is its SandboxStore; `seed` loads the sample company."""
+def create_app(token: str = account.SANDBOX_TOKEN, hash_salt: str = "", seed: bool = True,
+               api_secret: str | None = None) -> web.Application:
+    """An in-memory v5 server. `app["store"]` is its SandboxStore; `seed` loads the sample company;
+    `api_secret` is v5's API_SECRET (then login needs it in X-API-SECRET, as ApiSecretCheck does)."""
     from ninja_bridge.sandbox.seed import seed_store, setup_company
 
     store = SandboxStore(token=token, hash_salt=hash_salt)
+    store.api_secret = api_secret
     setup_company(store)
     if seed:
         seed_store(store)

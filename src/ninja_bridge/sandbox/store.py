@@ -149,6 +149,7 @@ class SandboxStore:
 
     def __init__(self, token: str, hash_salt: str = "") -> None:
         self.token = token
+        self.api_secret: str | None = None  # v5's API_SECRET: checked on login when set
         self.codec = HashidCodec(hash_salt)
         self.tables: dict[str, Table] = {}
         self.events: list[EventListener] = []
