@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .resources.special import SPECIAL_ROUTES
 from .translate.spec import Mappings
 
 API_PREFIX = "/api/v1"
@@ -37,8 +38,6 @@ def route_table(mappings: Mappings) -> list[V4Route]:
 
 def all_routes(mappings: Mappings) -> list[tuple[str, str]]:
     """Every (method, path) the proxy serves: the resources' routes and the special ones."""
-    from .resources.special import SPECIAL_ROUTES  # the handlers import the proxy, which needs no routes
-
     routes = [(route.method, route.path) for route in route_table(mappings)]
     routes += [(route.method, API_PREFIX + route.path) for route in SPECIAL_ROUTES]
     return list(dict.fromkeys(routes))
