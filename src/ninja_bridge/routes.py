@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .resources.special import SPECIAL_ROUTES
 from .translate.spec import Mappings
 
 API_PREFIX = "/api/v1"
@@ -35,9 +34,3 @@ def route_table(mappings: Mappings) -> list[V4Route]:
                 routes.append(V4Route(method, f"{API_PREFIX}/{name}{suffix}", name, operation))
     return routes
 
-
-def all_routes(mappings: Mappings) -> list[tuple[str, str]]:
-    """Every (method, path) the proxy serves: the resources' routes and the special ones."""
-    routes = [(route.method, route.path) for route in route_table(mappings)]
-    routes += [(route.method, API_PREFIX + route.path) for route in SPECIAL_ROUTES]
-    return list(dict.fromkeys(routes))

@@ -44,27 +44,45 @@ class IdTranslator(Protocol):
 
 # The plain scheme shares the v4 ``invoice`` space by giving each kind its own window of the
 # 32-bit range: invoices keep v4 id = v5 key, quotes and recurring invoices are offset.
-KIND_WINDOWS: dict[str, tuple[int, int]] = {
-    "invoice": (0, 2**30),
-    "quote": (2**30, 2**29),
-    "recurring_invoice": (2**30 + 2**29, 2**29 - 1),
-}
+def kind_windows(base: int = 0) -> dict[str, tuple[int, int]]:
+    """(first v4 id, size) of each kind's window in [base, 2^31-1]: invoices take the first half of
+    the shared invoice space, quotes the next quarter, recurring invoices the rest."""
+    room = V4_ID_MAX + 1 - base
+    half, quarter = room // 2, room // 4
+    return {
+        "invoice": (base, half),
+        "quote": (base + half, quarter),
+        "recurring_invoice": (base + half + quarter, room - half - quarter - 1),
+    }
+
+
+KIND_WINDOWS: dict[str, tuple[int, int]] = kind_windows(0)
 DEFAULT_WINDOW = (0, V4_ID_MAX + 1)
 
 
 class SchemeIdTranslator:
-    """Stateless: the v4 id of a record is derived from its v5 primary key alone."""
+    """Stateless: the v4 id of a record is derived from its v5 primary key alone.
 
-    def __init__(self, codec: HashidCodec) -> None:
+    ``base`` moves the whole scheme up the 32-bit range; the id map uses that to keep records created
+    in v5 after cut-over ("native" records) above every mapped legacy id.
+    """
+
+    def __init__(self, codec: HashidCodec, base: int = 0) -> None:
         self.codec = codec
+        self.base = base
+        self.windows = kind_windows(base)
+        self.default_window = (base, V4_ID_MAX + 1 - base)
+
+    def window(self, kind: str) -> tuple[int, int]:
+        return self.windows.get(kind, self.default_window)
 
     def to_v4(self, kind: str, v5_id: str) -> int:
         key = self.codec.decode(v5_id)
         if key is None:
             raise IdError(f"not a valid v5 id for {kind}: {v5_id!r}")
-        offset, size = KIND_WINDOWS.get(kind, DEFAULT_WINDOW)
         if kind in STATIC_KINDS:
             return key
+        offset, size = self.window(kind)
         if key >= size or offset + key > V4_ID_MAX:
             raise IdError(f"v5 {kind} key {key} does not fit the 32-bit v4 id range")
         return offset + key
@@ -72,7 +90,7 @@ class SchemeIdTranslator:
     def to_v5(self, kind: str, v4_id: int) -> str:
         if kind in STATIC_KINDS:
             return self.codec.encode(v4_id)
-        offset, size = KIND_WINDOWS.get(kind, DEFAULT_WINDOW)
+        offset, size = self.window(kind)
         key = v4_id - offset
         if not 0 < key < size:
             raise IdError(f"{v4_id} is not a {kind} id")
@@ -80,7 +98,7 @@ class SchemeIdTranslator:
 
     def locate(self, space: str, v4_id: int) -> tuple[str, str]:
         for kind in kinds_in_space(space):
-            offset, size = KIND_WINDOWS.get(kind, DEFAULT_WINDOW)
+            offset, size = self.window(kind)
             if offset < v4_id < offset + size:
                 return kind, self.codec.encode(v4_id - offset)
         raise IdError(f"{v4_id} is not a valid {space} id")

@@ -1,7 +1,7 @@
 """The v4 routes that are not CRUD over one v5 resource (v4-api.md §1.2), each a small handler.
 
 Handlers take the request's `Exchange`; `SPECIAL_ROUTES` lists them with their v4 method and path
-(the app registers them, `routes.all_routes` lists them for docs/coverage.md). Routes v5 cannot
+(the app registers them; docs/coverage.md lists them, checked by tests/test_coverage.py). Routes v5 cannot
 serve answer `errors.not_supported` with the reason, never a 500 or a silent wrong answer.
 """
 

@@ -95,20 +95,35 @@ def add_routes(app: web.Application) -> None:
 
 
 def create_app(token: str = account.SANDBOX_TOKEN, hash_salt: str = "", seed: bool = True,
+               migrated: bool = False, key_shift: int | None = None,
                api_secret: str | None = None) -> web.Application:
-    """An in-memory v5 server. `app["store"]` is its SandboxStore; `seed` loads the sample company;
-    `api_secret` is v5's API_SECRET (then login needs it in X-API-SECRET, as ApiSecretCheck does)."""
-    from ninja_bridge.sandbox.seed import seed_store, setup_company
+    """An in-memory v5 server. `app["store"]` is its SandboxStore; `seed` loads the sample company.
 
-    store = SandboxStore(token=token, hash_salt=hash_salt)
+    `migrated` makes it an account the official tool migrated from v4: the same sample company with
+    new v5 keys (shifted by `key_shift`; another shift = a forced re-migration) and v4 `id_number`s
+    moved to `number`; `app["v4_fixture"]` then holds the v4 side (see sandbox/v4fixture.py).
+    `api_secret` is v5's API_SECRET (then login needs it in X-API-SECRET, as ApiSecretCheck does).
+    """
+    from ninja_bridge.sandbox.seed import seed_store, setup_company
+    from ninja_bridge.sandbox.v4fixture import MIGRATED_KEY_SHIFT, build_v4_fixture, migrate_numbers
+
+    if key_shift is None:
+        key_shift = MIGRATED_KEY_SHIFT if migrated else 0
+    store = SandboxStore(token=token, hash_salt=hash_salt, key_shift=key_shift)
     store.api_secret = api_secret
     setup_company(store)
-    if seed:
+    if seed or migrated:
         seed_store(store)
+    fixture = None
+    if migrated:
+        fixture = build_v4_fixture(store)
+        migrate_numbers(store)
     app = web.Application(middlewares=[error_middleware, token_middleware], client_max_size=MAX_UPLOAD_BYTES)
     with warnings.catch_warnings():
         # Other code reads app["store"] with a plain string key, so keep it one.
         warnings.simplefilter("ignore", web.NotAppKeyWarning)
         app["store"] = store
+        if fixture is not None:
+            app["v4_fixture"] = fixture
     add_routes(app)
     return app

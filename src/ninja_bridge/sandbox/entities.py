@@ -21,6 +21,10 @@ Include = Callable[[SandboxStore, Record, IncludeTree], Any]
 Computed = Callable[[SandboxStore, Record], Any]
 
 
+# Never taken from a request: keys and lifecycle columns change only through their own routes.
+ALWAYS_READONLY = frozenset({"id", "created_at", "updated_at", "archived_at", "is_deleted"})
+
+
 @dataclass(frozen=True)
 class Entity:
     """One v5 model as the API exposes it."""
@@ -30,7 +34,7 @@ class Entity:
     fields: dict[str, Any]  # output field -> default, in the transformer's order
     foreign_keys: dict[str, str | None] = field(default_factory=dict)  # field -> table (None: not emulated)
     computed: dict[str, Computed] = field(default_factory=dict)
-    readonly: frozenset[str] = frozenset()
+    readonly: frozenset[str] = frozenset()  # beyond ALWAYS_READONLY
     includes: dict[str, Include] = field(default_factory=dict)
     default_includes: tuple[str, ...] = ()
     # Eloquent relations that `?include=` accepts on lists although the transformer renders nothing.
@@ -39,11 +43,13 @@ class Entity:
     filters: frozenset[str] = frozenset()  # entity-specific query filters (beyond the common ones)
 
     @property
+    def protected_fields(self) -> frozenset[str]:
+        return self.readonly | ALWAYS_READONLY
+
+    @property
     def valid_relations(self) -> frozenset[str]:
         return frozenset(self.includes) | self.silent_relations
 
-
-ALWAYS_READONLY = frozenset({"id", "created_at", "updated_at", "archived_at", "is_deleted"})
 
 
 def custom_values() -> dict[str, str]:

@@ -124,7 +124,7 @@ def blank_record(entity: Entity) -> Record:
 
 def assign_fields(entity: Entity, record: Record, payload: dict) -> None:
     for name, value in payload.items():
-        if name not in entity.fields or name in entity.readonly or name in entity.computed:
+        if name not in entity.fields or name in entity.protected_fields or name in entity.computed:
             continue
         if name in entity.foreign_keys:
             record[name] = stored_key(value)
@@ -184,7 +184,8 @@ def new_contact(store: SandboxStore, kind: str, parent_field: str, parent_key: i
     contact = blank_record(ENTITIES[kind])
     contact.update({parent_field: parent_key, "created_at": store.now(), "updated_at": store.now()})
     store.table(kind).insert(contact)
-    contact["contact_key"] = stable_token(kind, contact["id"], length=key_length)
+    # Natural keys survive a (re-)migration: derive them from the key before the shift.
+    contact["contact_key"] = stable_token(kind, contact["id"] - store.key_shift, length=key_length)
     return contact
 
 
@@ -221,7 +222,7 @@ def add_invitation(store: SandboxStore, kind: str, record: Record, contact_key: 
         "message_id": "", "created_at": now, "updated_at": now, "archived_at": 0,
     }
     store.table("invitations").insert(invitation)
-    invitation["key"] = stable_token("invitation", invitation["id"])
+    invitation["key"] = stable_token("invitation", invitation["id"] - store.key_shift)  # natural keys survive a re-migration
     return invitation
 
 

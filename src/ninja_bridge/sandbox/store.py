@@ -147,9 +147,10 @@ class SandboxStore:
     ("invoices", "clients", ...); record is the stored dict (raw keys; render it for a payload).
     """
 
-    def __init__(self, token: str, hash_salt: str = "") -> None:
+    def __init__(self, token: str, hash_salt: str = "", key_shift: int = 0) -> None:
         self.token = token
         self.api_secret: str | None = None  # v5's API_SECRET: checked on login when set
+        self.key_shift = key_shift  # added to every table's first key: a "re-migrated" account gets new keys
         self.codec = HashidCodec(hash_salt)
         self.tables: dict[str, Table] = {}
         self.events: list[EventListener] = []
@@ -157,6 +158,7 @@ class SandboxStore:
         self.owner_user_key: int | None = None
         self.frozen_now: int | None = None
         self.recent_writes: dict[str, float] = {}
+        self.pdf_size = 0  # default size of rendered PDFs (`?pdf_size=` overrides), for streaming tests
         self.password_confirmed_until = 0.0
 
     def belongs_to_other_company(self, table_name: str, key: object) -> bool:
@@ -167,7 +169,7 @@ class SandboxStore:
 
     def table(self, name: str) -> Table:
         if name not in self.tables:
-            self.tables[name] = Table(name, TABLE_KEY_OFFSETS.get(name, DEFAULT_KEY_OFFSET))
+            self.tables[name] = Table(name, TABLE_KEY_OFFSETS.get(name, DEFAULT_KEY_OFFSET) + self.key_shift)
         return self.tables[name]
 
     def now(self) -> int:

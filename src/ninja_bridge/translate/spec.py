@@ -72,6 +72,25 @@ class VariantSpec(_Strict):
     list_when: dict[str, list[str]] = Field(default_factory=dict)  # v4 query values that list these
 
 
+class ActionSpec(_Strict):
+    """How one v4 ``?action=`` runs on v5. Neither `bulk` nor `route`: v4 accepted the action and
+    changed nothing for these records (e.g. markPaid on a quote), so the record is answered as is."""
+
+    bulk: str | None = None  # POST {v5 path}/bulk {"action": bulk, "ids": [id]}
+    route: str | None = None  # GET {v5 path}/{id}/{route}
+    answers: str | None = None  # entity of a record the v5 answer creates (quote convert: the invoice)
+    skip_if: dict[str, list[Any]] = Field(default_factory=dict)  # v5 values where v4 did nothing, v5 refuses
+
+
+class KindActions(_Strict):
+    """The actions of records of another v5 kind reached through this resource's v4 ids
+    (``/invoices/{id}`` also names quotes and recurring invoices)."""
+
+    v5_path: str
+    entity: str | None = None  # v4 shape of these records; None: the entity of that kind, else the resource's
+    actions: dict[str, ActionSpec] = Field(default_factory=dict)
+
+
 class AtLeastFilter(_Strict):
     """A v4 filter `param=N` meaning "v4 value >= N" over an enum v5 filters by a list of its values."""
 
@@ -97,6 +116,10 @@ class ResourceSpec(_Strict):
     create_defaults: dict[str, Any] = Field(default_factory=dict)  # v4 field -> value when a create omits it
     create_flags: dict[str, str] = Field(default_factory=dict)  # truthy -> `param=true`
     create_amounts: dict[str, str] = Field(default_factory=dict)  # a positive number -> `param=<number>`
+    # v4 `PUT /{name}/{id}?action=` -> v5. None: v4's update ignored `action` (a plain update);
+    # {}: v4 ran actions here but none has a v5 equivalent (every action answers v4's 400).
+    actions: dict[str, ActionSpec] | None = None
+    kind_actions: dict[str, KindActions] = Field(default_factory=dict)  # v5 kind -> its actions
 
 
 class Settings(_Strict):
@@ -280,8 +303,26 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
         for kind, variant in resource.variants.items():
             if variant.resource not in mappings.resources:
                 problem("resources", name, f"variants.{kind}.resource", f"unknown resource {variant.resource!r}")
+        problems.extend(_check_actions(name, resource, mappings, origin))
         for operation, names in resource.rewrites.items():
             for function in names:
                 if known_functions is not None and function not in known_functions:
                     problem("resources", name, f"rewrites.{operation}", f"unknown function {function!r}")
+    return problems
+
+
+def _check_actions(name: str, resource: ResourceSpec, mappings: Mappings, origin: dict) -> list[MappingProblem]:
+    file = origin.get(("resources", name), "?")
+    tables = [("actions", resource.actions or {})] + [
+        (f"kind_actions.{kind}.actions", spec.actions) for kind, spec in resource.kind_actions.items()]
+    problems = [MappingProblem(file, f"resources.{name}.kind_actions.{kind}.entity", f"unknown entity {spec.entity!r}")
+                for kind, spec in resource.kind_actions.items()
+                if spec.entity is not None and spec.entity not in mappings.entities]
+    for key, actions in tables:
+        for action, spec in actions.items():
+            where = f"resources.{name}.{key}.{action}"
+            if spec.bulk and spec.route:
+                problems.append(MappingProblem(file, where, "give either bulk or route, not both"))
+            if spec.answers is not None and spec.answers not in mappings.entities:
+                problems.append(MappingProblem(file, f"{where}.answers", f"unknown entity {spec.answers!r}"))
     return problems

@@ -1,0 +1,1 @@
+"""Batch id remapping of exported files (`ninja-bridge remap`)."""
