@@ -112,8 +112,8 @@ class ResourceSpec(_Strict):
     rewrites: dict[Operation, list[str]] = Field(default_factory=dict)
     error_fields: dict[str, str] = Field(default_factory=dict)  # v5 error key -> v4 field
     variants: dict[str, VariantSpec] = Field(default_factory=dict)  # v5 kind -> how it is served
-    # v4 body options of a create that v5 takes in the query ("triggered actions"): v4 field -> v5 param
     create_defaults: dict[str, Any] = Field(default_factory=dict)  # v4 field -> value when a create omits it
+    # v4 body options of a create that v5 takes in the query ("triggered actions"): v4 field -> v5 param
     create_flags: dict[str, str] = Field(default_factory=dict)  # truthy -> `param=true`
     create_amounts: dict[str, str] = Field(default_factory=dict)  # a positive number -> `param=<number>`
     # v4 `PUT /{name}/{id}?action=` -> v5. None: v4's update ignored `action` (a plain update);
