@@ -99,6 +99,21 @@ async def test_translation_failures_are_counted(proxy):
     assert response.status == 422
     samples = await scrape(proxy)
     assert value(samples, "ninja_bridge_translation_failures_total", stage="request") == 1
+    assert value(samples, "ninja_bridge_translation_failures_total", stage="response") == 0
+
+
+async def test_answers_that_cannot_be_translated_are_counted(aiohttp_client, aiohttp_server):
+    async def foreign_ids(request):  # ids hashed with another salt than the proxy's
+        return web.json_response({"data": [{"id": "!!not-a-hashid"}], "meta": {}})
+
+    v5 = web.Application()
+    v5.router.add_get("/api/v1/clients", foreign_ids)
+    server = await aiohttp_server(v5, host="127.0.0.1")
+    client = await aiohttp_client(create_app(load_settings(upstream=str(server.make_url("")))), headers=V4_AUTH)
+    assert (await client.get("/api/v1/clients")).status == 502
+    samples = await scrape(client)
+    assert value(samples, "ninja_bridge_translation_failures_total", stage="response") == 1
+    assert value(samples, "ninja_bridge_upstream_errors_total", kind="bad_answer") == 0  # v5 itself answered fine
 
 
 async def test_requests_in_flight_are_gauged(aiohttp_client, aiohttp_server):

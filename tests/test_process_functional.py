@@ -85,8 +85,8 @@ async def test_the_grace_period_bounds_shutdown_when_a_request_does_not_finish(s
         await wait_until(lambda: slow_upstream["arrived"] == 1)
         signalled = time.monotonic()
         bridge.terminate()
-        assert await bridge.exit_code(timeout=6) == 0
-        assert time.monotonic() - signalled < 4
+        assert await bridge.exit_code(timeout=10) == 0
+        assert time.monotonic() - signalled < 6  # the grace (1 s) and the cut, not the upstream's 30 s
         with pytest.raises(aiohttp.ClientError):  # the cut request's connection is closed
             (await in_flight).raise_for_status()
     assert bridge.events("shutdown_cut")[0]["in_flight"] == 1
@@ -97,7 +97,7 @@ async def test_an_idle_proxy_exits_0_at_once_on_sigterm(start_bridge, slow_upstr
     signalled = time.monotonic()
     bridge.terminate()
     assert await bridge.exit_code(timeout=5) == 0
-    assert time.monotonic() - signalled < 3
+    assert time.monotonic() - signalled < 5  # not the 30 s grace
 
 
 async def test_header_limit_is_enforced_on_the_socket(start_bridge, slow_upstream):
@@ -106,7 +106,7 @@ async def test_header_limit_is_enforced_on_the_socket(start_bridge, slow_upstrea
         async with client.get(bridge.url + "/healthz", headers={"X-Padding": "a" * 1500}) as fits:
             assert fits.status == 200
         async with client.get(bridge.url + "/healthz", headers={"X-Padding": "a" * 3000}) as too_long:
-            assert too_long.status in (400, 431)
+            assert too_long.status == 400
 
 
 async def test_a_bad_setting_stops_start_up_with_one_line_naming_it(slow_upstream):
@@ -133,7 +133,7 @@ async def test_shutdown_delay_keeps_serving_while_readiness_fails(start_bridge, 
         async with client.get(bridge.url + "/healthz") as alive:  # new requests are still served
             assert alive.status == 200
     assert await bridge.exit_code(timeout=5) == 0
-    assert 1.5 <= time.monotonic() - signalled < 4
+    assert 1.5 <= time.monotonic() - signalled < 5
 
 
 async def test_a_second_signal_stops_the_wait(start_bridge, slow_upstream):
@@ -147,7 +147,7 @@ async def test_a_second_signal_stops_the_wait(start_bridge, slow_upstream):
         signalled = time.monotonic()
         bridge.terminate()
         assert await bridge.exit_code(timeout=5) == 0
-        assert time.monotonic() - signalled < 3
+        assert time.monotonic() - signalled < 5  # not the 30 s grace
         with pytest.raises(aiohttp.ClientError):
             (await in_flight).raise_for_status()
     assert bridge.events("shutdown_cut")[0]["reason"] == "second signal"

@@ -29,6 +29,7 @@ from .translate.plan import PlanSet
 from .translate.spec import Mappings, load_mappings
 from .translate.structural import COMPUTED, known_functions
 from .upstream import Upstream
+from .webhooks import setup_webhooks
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -115,8 +116,8 @@ def record_request(request: web.Request, status: int, elapsed: float, clock: Ups
     metrics.requests.labels(method=request.method, route=route, status=str(status)).inc()
     metrics.request_duration.labels(method=request.method, route=route).observe(elapsed)
     kind = request.get(ERROR_KIND)
-    if kind == "translation":
-        metrics.translation_failures.labels(stage="request").inc()
+    if kind == "translation":  # a v4 body refused (4xx), or a v5 answer that could not be translated (5xx)
+        metrics.translation_failures.labels(stage="request" if status < 500 else "response").inc()
     elif kind == "unhandled":  # the flow failed unexpectedly: after v5 answered, that is translating it
         metrics.translation_failures.labels(stage="response" if request.get(V5_ROUTE) else "request").inc()
     write = log.debug if request.path in QUIET_PATHS else log.info
@@ -290,6 +291,8 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     for route in route_table(mappings):
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))
     add_action_routes(app, actions, resources, exchange_handler)
+
+    setup_webhooks(app, settings, mappings, plans, ids, open_exchange, registry=metrics.registry)
 
     async def unknown_route(request: web.Request) -> web.StreamResponse:
         raise errors.route_not_found()

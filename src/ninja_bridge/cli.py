@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 from pathlib import Path
-
 from typing import Callable, Literal, get_args, get_origin
 
 import click
@@ -42,19 +42,20 @@ def _metavar(annotation: object) -> str:
     return "TEXT"
 
 
-def _default_text(name: str, field: FieldInfo) -> str:
+def _default_text(field: FieldInfo) -> str:
     if field.is_required():
         return "required"
-    if field.default is None:
+    default = field.get_default(call_default_factory=True)
+    if default is None or default == []:
         return "none"
-    if field.default == "":
+    if default == "":
         return "empty"
-    return f"default {field.default}"
+    return f"default {default}"
 
 
 def setting_option(name: str, field: FieldInfo) -> Callable:
     flag = "--" + name.replace("_", "-")
-    help_text = f"{field.description} [{ENV_PREFIX}{name.upper()}; {_default_text(name, field)}]"
+    help_text = f"{field.description} [{ENV_PREFIX}{name.upper()}; {_default_text(field)}]"
     choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else ()
     if field.annotation is bool:
         return click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help_text)
@@ -116,7 +117,10 @@ def config() -> None:
 @config.command("show")
 @settings_options
 def config_show(**flags: object) -> None:
-    """Print the effective configuration (YAML, usable as a --config file), secrets redacted."""
+    """Print the effective configuration as YAML, secrets redacted.
+
+    The output is a --config file once the [redacted] values are filled in or removed.
+    """
     settings = settings_or_exit(**flags)
     click.echo(yaml.safe_dump(shown_settings(settings), sort_keys=False), nl=False)
 
@@ -190,7 +194,9 @@ async def _run_demo(host: str, port: int) -> None:
     await sandbox_runner.setup()
     await web.TCPSite(sandbox_runner, "127.0.0.1", 0).start()
     sandbox_port = sandbox_runner.addresses[0][1]
-    settings = settings_or_exit(upstream=f"http://127.0.0.1:{sandbox_port}", host=host, port=port)
+    # A per-run relay secret turns v4 hooks on: the sandbox's webhooks die with the demo anyway.
+    settings = settings_or_exit(upstream=f"http://127.0.0.1:{sandbox_port}", host=host, port=port,
+                                webhook_secret=secrets.token_urlsafe(32))
     proxy_runner = web.AppRunner(create_app(settings), access_log=None)
     await proxy_runner.setup()
     await web.TCPSite(proxy_runner, host, port).start()

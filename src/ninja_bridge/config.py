@@ -11,11 +11,13 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AnyHttpUrl, Field, ValidationError, model_validator
-from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, InitSettingsSource, NoDecode, SettingsConfigDict
+
+from .webhook_targets import parse_allowed
 
 ENV_PREFIX = "NINJA_BRIDGE_"
 CONFIG_ENV = ENV_PREFIX + "CONFIG"  # the config file may be named by the environment too
@@ -75,6 +77,34 @@ class Settings(BaseSettings):
     token_map_passthrough: bool = Field(
         True, description="Send tokens that are not in the token map upstream unchanged (false: refuse them)")
 
+    # v4 hooks relayed from v5 webhooks (docs/webhooks.md).
+    webhook_secret: SecretStr | None = Field(
+        None, description="Key signing the relay URLs given to v5; v4 hooks are refused until it is set")
+    webhook_public_url: AnyHttpUrl | None = Field(
+        None, description="Base URL v5 reaches the proxy's relay at (default: public_url, else the request's host)")
+    webhook_allowed_targets: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated hostnames (*.example.com allowed) and CIDRs legacy hook targets must be in "
+                    "(default: any, except link-local and cloud metadata addresses, which are always refused)")
+    webhook_timeout: float = Field(10.0, gt=0, description="Seconds for one delivery to a legacy hook target")
+    webhook_retries: int = Field(3, ge=0, le=10, description="Retries of a failed delivery, in the background")
+    webhook_retry_delay: float = Field(
+        5.0, ge=0, description="Seconds before the first retry; each further retry waits twice as long")
+    webhook_max_pending: int = Field(1000, ge=1, description="Most deliveries waiting for a retry at once")
+
+    @field_validator("webhook_allowed_targets", mode="before")
+    @classmethod
+    def _split_targets(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_allowed_targets")
+    @classmethod
+    def _check_targets(cls, value: list[str]) -> list[str]:
+        parse_allowed(value)  # a ValueError naming the bad entry
+        return value
+
     @model_validator(mode="after")
     def _delay_within_grace(self) -> "Settings":
         if self.shutdown_delay > self.shutdown_grace:
@@ -99,6 +129,11 @@ class Settings(BaseSettings):
     def is_secret(cls, name: str) -> bool:
         extra = cls.model_fields[name].json_schema_extra
         return isinstance(extra, dict) and bool(extra.get("secret"))
+
+    @property
+    def webhook_base(self) -> str | None:
+        url = self.webhook_public_url or self.public_url
+        return str(url).rstrip("/") if url else None
 
 
 class SettingsError(Exception):

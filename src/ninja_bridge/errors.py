@@ -51,13 +51,13 @@ def upstream_unreachable(detail: str) -> V4Error:
     return V4Error(502, {"error": {"message": f"The v5 server could not be reached: {detail}"}}, kind="upstream")
 
 
-def upstream_bad_answer(detail: str) -> V4Error:
+def upstream_bad_answer(detail: str, *, kind: str = "upstream") -> V4Error:
     return V4Error(502, {"error": {"message": f"The v5 server gave an answer that cannot be used: {detail}"}},
-                   kind="upstream")
+                   kind=kind)
 
 
-def upstream_timeout(seconds: float) -> V4Error:
-    return V4Error(504, {"error": {"message": f"The v5 server did not answer within {seconds:g} seconds"}},
+def upstream_timeout(seconds: float, what: str = "answer") -> V4Error:
+    return V4Error(504, {"error": {"message": f"The v5 server did not {what} within {seconds:g} seconds"}},
                    kind="upstream")
 
 

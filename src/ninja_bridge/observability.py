@@ -49,12 +49,21 @@ def _redact_processor(logger: Any, method: str, event: dict) -> dict:
     return redact(event)
 
 
+class _CurrentStderr:
+    """Standard error as it is when a line is written, not when logging was configured."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | None = None) -> None:
     """Log to `stream` (standard error by default): JSON, or readable lines on a terminal."""
     global _debug
     _debug = level == "debug"
-    stream = stream or sys.stderr
-    terminal = stream.isatty()
+    terminal = (stream or sys.stderr).isatty()
     renderer: Any
     if fmt == "json" or (fmt == "auto" and not terminal):
         renderer = structlog.processors.JSONRenderer()
@@ -70,7 +79,7 @@ def configure_logging(fmt: str = "auto", level: str = "info", stream: TextIO | N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=structlog.PrintLoggerFactory(stream or _CurrentStderr()),
         cache_logger_on_first_use=False,
     )
 

@@ -305,7 +305,7 @@ def undecodable_ids_as_v4_error() -> Iterator[None]:
         yield
     except IdError as exc:
         raise errors.upstream_bad_answer(
-            f"{exc} (is NINJA_BRIDGE_HASH_SALT the v5 server's HASH_SALT?)") from exc
+            f"{exc} (is NINJA_BRIDGE_HASH_SALT the v5 server's HASH_SALT?)", kind="translation") from exc
 
 
 async def read_json_body(request: web.Request) -> dict:

@@ -19,7 +19,7 @@ from .health import LIFECYCLE
 from .observability import log
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-CUT_TIMEOUT = 1.0  # after the grace period: how long aiohttp waits for handlers before cancelling them
+CUT_TIMEOUT = 0.5  # after the grace period: how long aiohttp waits for handlers before cancelling them
 
 
 def runner_for(app: web.Application, settings: Settings) -> web.AppRunner:

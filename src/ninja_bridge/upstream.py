@@ -45,6 +45,8 @@ class Upstream:
         self.base = settings.upstream_base
         self.retries = settings.upstream_retries
         self.total_timeout = settings.upstream_total_timeout
+        self.connect_timeout = settings.upstream_connect_timeout
+        self.read_timeout = settings.upstream_read_timeout
         self.timeout = aiohttp.ClientTimeout(
             total=settings.upstream_total_timeout,
             sock_connect=settings.upstream_connect_timeout,
@@ -104,9 +106,17 @@ class Upstream:
         try:
             return await response.read()
         except asyncio.TimeoutError as exc:
-            raise self._failed(UPSTREAM_TIMEOUT, errors.upstream_timeout(self.total_timeout)) from exc
+            raise self._failed(UPSTREAM_TIMEOUT, self._timeout(exc)) from exc
         except aiohttp.ClientError as exc:
             raise self._failed(UPSTREAM_CONNECTION, errors.upstream_unreachable(type(exc).__name__)) from exc
+
+    def _timeout(self, exc: BaseException) -> errors.V4Error:
+        """The 504 naming the bound that was hit: connect, read (between bytes) or total."""
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            return errors.upstream_timeout(self.connect_timeout, "accept a connection")
+        if isinstance(exc, aiohttp.SocketTimeoutError):
+            return errors.upstream_timeout(self.read_timeout, "send anything")
+        return errors.upstream_timeout(self.total_timeout)
 
     def _count_error(self, kind: str) -> None:
         if self.metrics is not None:
@@ -148,7 +158,7 @@ class Upstream:
                                                        headers=headers, allow_redirects=False)
             except asyncio.TimeoutError as exc:
                 timer.stop()
-                raise self._failed(UPSTREAM_TIMEOUT, errors.upstream_timeout(self.total_timeout)) from exc
+                raise self._failed(UPSTREAM_TIMEOUT, self._timeout(exc)) from exc
             except (aiohttp.ClientConnectionError, OSError) as exc:
                 timer.stop()
                 if attempt + 1 < attempts:

@@ -68,8 +68,11 @@ async def test_updated_at_filter_and_sort(client, store):
     by_amount = await data(await client.get("/api/v1/invoices?sort=amount|desc"))
     amounts = [i["amount"] for i in by_amount]
     assert amounts == sorted(amounts, reverse=True)
-    deleted_only = await data(await client.get("/api/v1/invoices?is_deleted=true"))
+    deleted_only = await data(await client.get("/api/v1/invoices?is_deleted=1"))
     assert [i["number"] for i in deleted_only] == ["0007_Deleted"]
+    # v5 binds the string and MySQL reads 'true' as 0: "is_deleted=true" lists the rows NOT deleted
+    not_deleted = await data(await client.get("/api/v1/invoices?is_deleted=true"))
+    assert len(not_deleted) == 7 and "0007_Deleted" not in [i["number"] for i in not_deleted]
 
 
 # --- clients --------------------------------------------------------------------------------
@@ -502,3 +505,12 @@ async def test_contact_rules_of_the_contact_repository(client, store):
     }))
     assert [c["id"] for c in moved["contacts"]] == [H(northwind_contact["id"])]
     assert [c["first_name"] for c in store.table("client_contacts").where(client_id=101)] == ["Maria"]
+
+
+async def test_contacts_are_listed_primary_first(client, store):
+    key = client_key(store, "Northwind Traders")
+    maria, thomas = (await data(await client.get(f"/api/v1/clients/{H(key)}")))["contacts"]
+    updated = await data(await client.put(f"/api/v1/clients/{H(key)}", json={"contacts": [
+        {"id": maria["id"], "email": maria["email"]}, {"id": thomas["id"], "email": thomas["email"], "is_primary": True},
+    ]}))
+    assert [(c["id"], c["is_primary"]) for c in updated["contacts"]] == [(thomas["id"], True), (maria["id"], False)]

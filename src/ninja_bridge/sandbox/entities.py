@@ -197,6 +197,16 @@ def children(kind: str, foreign_key: str) -> Include:
     return has_many(kind, lambda record: {foreign_key: record["id"]})
 
 
+def contacts_of(kind: str, foreign_key: str) -> Include:
+    """Client::contacts() / Vendor::contacts(): `orderBy('is_primary', 'desc')`, the primary contact first."""
+
+    def include(store: SandboxStore, record: Record, nested: IncludeTree) -> list:
+        rows = sorted(store.table(kind).where(**{foreign_key: record["id"]}), key=lambda row: not row["is_primary"])
+        return [render(store, ENTITIES[kind], row, nested) for row in rows]
+
+    return include
+
+
 # ---------------------------------------------------------------------------------------------
 # Computed fields
 
@@ -471,7 +481,7 @@ ENTITY_LIST: list[Entity] = [
         readonly=ALWAYS_READONLY | {"balance", "paid_to_date", "payment_balance", "credit_balance",
                                     "last_login", "client_hash", "display_name", "has_valid_vat_number"},
         includes={
-            "contacts": children("client_contacts", "client_id"),
+            "contacts": contacts_of("client_contacts", "client_id"),
             "documents": documents_of("clients"),
             "gateway_tokens": empty_list,
             "activities": empty_list,
@@ -632,7 +642,7 @@ ENTITY_LIST: list[Entity] = [
         computed={"display_name": vendor_display_name},
         readonly=ALWAYS_READONLY | {"last_login", "display_name"},
         includes={
-            "contacts": children("vendor_contacts", "vendor_id"),
+            "contacts": contacts_of("vendor_contacts", "vendor_id"),
             "documents": documents_of("vendors"),
             "activities": empty_list,
         },

@@ -164,7 +164,7 @@ class SandboxStore:
     def belongs_to_other_company(self, table_name: str, key: object) -> bool:
         if type(key) is not int:
             return False
-        first_own_key = TABLE_KEY_OFFSETS.get(table_name, DEFAULT_KEY_OFFSET)
+        first_own_key = TABLE_KEY_OFFSETS.get(table_name, DEFAULT_KEY_OFFSET) + self.key_shift
         return max(1, first_own_key - OTHER_COMPANY_ROWS) <= key < first_own_key
 
     def table(self, name: str) -> Table:

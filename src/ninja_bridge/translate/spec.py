@@ -6,7 +6,7 @@ Every problem is reported with its file, key and reason, so ``check-mappings`` c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -122,6 +122,15 @@ class ResourceSpec(_Strict):
     kind_actions: dict[str, KindActions] = Field(default_factory=dict)  # v5 kind -> its actions
 
 
+class HookSpec(_Strict):
+    """A v4 hook event (``POST /hooks {"event": name}``): its number, the same in v4 and v5, and
+    what v4 posted for it: the v4 entity shape and the includes v4's listener asked for."""
+
+    event_id: int = Field(ge=1)
+    entity: str  # an entity of these mappings; an event whose entity is not mapped cannot be relayed
+    includes: list[str] = Field(default_factory=list)  # v4 include paths, e.g. [client, invoice]
+
+
 class Settings(_Strict):
     default_page_size: int = 15
     # Lists of v4's GET /static that v5's statics lack (v4 constants): v4 key -> [{id, name}, ...]
@@ -133,6 +142,7 @@ class MappingFile(_Strict):
     tables: dict[str, ValueTable] = Field(default_factory=dict)
     entities: dict[str, EntitySpec] = Field(default_factory=dict)
     resources: dict[str, ResourceSpec] = Field(default_factory=dict)
+    hooks: dict[str, HookSpec] = Field(default_factory=dict)  # v4 hook event name -> spec
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,7 @@ class Mappings:
     tables: dict[str, ValueTable]
     entities: dict[str, EntitySpec]
     resources: dict[str, ResourceSpec]
+    hooks: dict[str, HookSpec] = dataclass_field(default_factory=dict)
 
 
 def builtin_mappings_dir() -> Path:
@@ -170,7 +181,7 @@ def builtin_mappings_dir() -> Path:
 def load_mappings(override_dir: Path | None = None, *, known_functions: set[str] | None = None) -> Mappings:
     """Load the built-in mappings, merge an operator's directory over them, validate the result."""
     problems: list[MappingProblem] = []
-    merged: dict[str, dict[str, Any]] = {"tables": {}, "entities": {}, "resources": {}}
+    merged: dict[str, dict[str, Any]] = {"tables": {}, "entities": {}, "resources": {}, "hooks": {}}
     origin: dict[tuple[str, str], str] = {}
     settings = Settings()
     dirs = [builtin_mappings_dir()] + ([override_dir] if override_dir else [])
@@ -188,7 +199,7 @@ def load_mappings(override_dir: Path | None = None, *, known_functions: set[str]
                 continue
             if parsed.settings is not None:
                 settings = parsed.settings
-            for section in ("tables", "entities", "resources"):
+            for section in ("tables", "entities", "resources", "hooks"):
                 for name, spec in getattr(parsed, section).items():
                     raw = spec.model_dump(exclude_unset=True)
                     earlier = origin.get((section, name))
@@ -207,6 +218,7 @@ def load_mappings(override_dir: Path | None = None, *, known_functions: set[str]
             tables={k: ValueTable(**v) for k, v in merged["tables"].items()},
             entities={k: EntitySpec(**v) for k, v in merged["entities"].items()},
             resources={k: ResourceSpec(**v) for k, v in merged["resources"].items()},
+            hooks={k: HookSpec(**v) for k, v in merged["hooks"].items()},
         )
     except ValidationError as exc:  # only reachable through a bad override merge
         raise MappingError(problems + [MappingProblem("(merged)", "-", str(exc))]) from exc
@@ -308,6 +320,17 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
             for function in names:
                 if known_functions is not None and function not in known_functions:
                     problem("resources", name, f"rewrites.{operation}", f"unknown function {function!r}")
+    seen_event_ids: dict[int, str] = {}
+    for name, hook in mappings.hooks.items():
+        earlier = seen_event_ids.setdefault(hook.event_id, name)
+        if earlier != name:
+            problem("hooks", name, "event_id", f"{hook.event_id} is already the id of {earlier!r}")
+        entity = mappings.entities.get(hook.entity)
+        if entity is None:
+            continue  # not (yet) mapped: allowed, the proxy refuses to subscribe to that event
+        for path in hook.includes:
+            if path.split(".", 1)[0] not in entity.includes:
+                problem("hooks", name, "includes", f"{path!r} is not an include of entity {hook.entity!r}")
     return problems
 
 
