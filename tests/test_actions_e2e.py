@@ -155,6 +155,7 @@ async def test_recurring_invoice_actions_go_through_bulk(proxy, sandbox_store):
 # --- POST /email_invoice ---------------------------------------------------------------------
 
 
+@pytest.mark.v4_route("POST /api/v1/email_invoice")
 @pytest.mark.parametrize("field", ["id", "invoice_id", "public_id"])
 @pytest.mark.v4_route("POST /api/v1/email_invoice")
 async def test_email_invoice_answers_bare_success(proxy, sandbox_store, field):

@@ -141,7 +141,9 @@ def v4_bodies(mappings, ids, codec, entity_name):
     return st.fixed_dictionaries({}, optional=fields)
 
 
-RESOURCE_ENTITIES = ["client", "contact", "invoice", "invoice_item", "payment", "product", "tax_rate"]
+RESOURCE_ENTITIES = ["client", "contact", "invoice", "invoice_item", "payment", "product", "tax_rate",
+                     "quote", "recurring_invoice", "credit", "task", "project", "expense", "expense_category",
+                     "vendor", "vendor_contact", "user", "payment_term", "account"]
 
 
 @pytest.mark.parametrize("entity", RESOURCE_ENTITIES)

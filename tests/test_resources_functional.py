@@ -268,6 +268,8 @@ async def test_documents_list_stream_and_delete(proxy, sandbox_store):
 async def test_ping_answers_bare_success(proxy, anonymous_proxy):
     response = await proxy.get("/api/v1/ping")
     assert response.status == 200 and await response.text() == "success"
+    assert response.headers["Content-Type"] == "application/json"  # as v4's getApiHeaders said
+    assert await data_of(await proxy.get("/api/v1/ping?v2=1")) == OWNER_EMAIL
     refused = await anonymous_proxy.get("/api/v1/ping")
     assert refused.status == 403 and await refused.json() == {"error": {"message": "Invalid token"}}
 
@@ -329,9 +331,7 @@ async def test_dashboard_computed_from_v5_lists(proxy):
 UNSUPPORTED = [
     ("POST", "/api/v1/oauth_login"), ("POST", "/api/v1/register"), ("POST", "/api/v1/upgrade"),
     ("POST", "/api/v1/ios_subscription_status"), ("POST", "/api/v1/add_token"), ("POST", "/api/v1/remove_token"),
-    ("POST", "/api/v1/update_notifications"), ("GET", "/api/v1/contacts"), ("POST", "/api/v1/contacts"),
-    ("GET", "/api/v1/contacts/{id}"), ("PUT", "/api/v1/contacts/{id}"), ("PATCH", "/api/v1/contacts/{id}"),
-    ("DELETE", "/api/v1/contacts/{id}"), ("PATCH", "/api/v1/users/{id}"),
+    ("POST", "/api/v1/update_notifications"), ("PATCH", "/api/v1/users/{id}"),
     ("PUT", "/api/v1/documents/{id}"), ("PATCH", "/api/v1/documents/{id}"),
     ("PUT", "/api/v1/payment_terms/{id}"), ("PATCH", "/api/v1/payment_terms/{id}"),
 ]
@@ -377,3 +377,91 @@ async def test_product_show(proxy, sandbox_store):
     shown = await data_of(await proxy.get(f"/api/v1/products/{product['id']}"))
     assert shown == product
     assert shown["cost"] == sandbox_store.table("products").get(product["id"])["price"]
+
+
+@route("GET /api/v1/invoices")
+async def test_invoice_status_filter_is_at_least(proxy):
+    everything = await data_of(await proxy.get("/api/v1/invoices?per_page=100"))
+    statuses = {i["invoice_status_id"] for i in everything}
+    assert len(statuses) > 1
+    for wanted in sorted(statuses):
+        rows = await data_of(await proxy.get(f"/api/v1/invoices?per_page=100&status_id={wanted}"))
+        assert sorted(i["id"] for i in rows) == sorted(i["id"] for i in everything if i["invoice_status_id"] >= wanted)
+
+
+# -- contacts: no v5 endpoint, served through their clients -----------------------------------------
+
+@route("GET /api/v1/contacts")
+@route("GET /api/v1/contacts/{id}")
+@route("POST /api/v1/contacts")
+@route("PUT /api/v1/contacts/{id}")
+@route("PATCH /api/v1/contacts/{id}")
+@route("DELETE /api/v1/contacts/{id}")
+async def test_contacts_through_their_clients(proxy, sandbox_store):
+    listed = await (await proxy.get("/api/v1/contacts")).json()
+    seeded = sandbox_store.table("client_contacts").where()
+    assert listed["meta"]["pagination"]["total"] == len(seeded) and len(listed["data"]) == min(15, len(seeded))
+    assert all("client_id" not in c for c in listed["data"])  # v4's contact had none
+    client = next(c for c in await data_of(await proxy.get("/api/v1/clients")) if c["name"] == "Greenleaf Bakery")
+    mine = await data_of(await proxy.get(f"/api/v1/contacts?client_id={client['id']}"))
+    assert sorted(c["id"] for c in mine) == sorted(c["id"] for c in client["contacts"])
+    shown = await data_of(await proxy.get(f"/api/v1/contacts/{mine[0]['id']}"))
+    assert shown == mine[0]
+
+    incomplete = await proxy.post("/api/v1/contacts", json={"client_id": client["id"], "email": "x@example.com"})
+    assert incomplete.status == 422 and "first_name" in (await incomplete.json())["errors"]
+    created = await data_of(await proxy.post("/api/v1/contacts", json={
+        "client_id": client["id"], "first_name": "Nina", "last_name": "Rossi", "email": "nina@example.com",
+        "send_invoice": False}))
+    assert created["id"] > 0 and created["first_name"] == "Nina" and created["send_invoice"] is False
+    updated = await data_of(await proxy.put(f"/api/v1/contacts/{created['id']}", json={
+        "first_name": "Nina", "last_name": "Bianchi", "email": "nina@example.com"}))
+    assert updated["id"] == created["id"] and updated["last_name"] == "Bianchi"
+    others = {c["id"] for c in client["contacts"]}
+    after = await data_of(await proxy.get(f"/api/v1/clients/{client['id']}"))
+    assert {c["id"] for c in after["contacts"]} == others | {created["id"]}  # the others were kept
+    deleted = await data_of(await proxy.delete(f"/api/v1/contacts/{created['id']}"))
+    assert deleted["id"] == created["id"]
+    assert (await proxy.get(f"/api/v1/contacts/{created['id']}")).status == 404
+    assert (await proxy.get("/api/v1/contacts/999999")).status == 404
+
+
+@route("POST /api/v1/invoices")
+async def test_invoice_create_options_become_v5_triggered_actions(proxy, sandbox_store):
+    client_id = (await data_of(await proxy.get("/api/v1/clients")))[0]["id"]
+    invoice = await data_of(await proxy.post("/api/v1/invoices", json={
+        "client_id": client_id, "email_invoice": True, "paid": 4, "invoice_items": [{"cost": 10, "qty": 1}]}))
+    assert invoice["balance"] == 6 and invoice["invoice_status_id"] in (3, 5)  # sent or viewed, then partial
+    stored = sandbox_store.table("invoices").get(invoice["id"])
+    invitations = sandbox_store.table("invitations").where(entity_type="invoices", entity_id=stored["id"])
+    assert invitations and all(i.get("sent_date") for i in invitations)
+    plain = await data_of(await proxy.post("/api/v1/invoices", json={
+        "client_id": client_id, "email_invoice": False, "paid": 0, "invoice_items": [{"cost": 10, "qty": 1}]}))
+    assert plain["balance"] == 10 and plain["invoice_status_id"] == 1
+
+
+@route("POST /api/v1/invoices")
+async def test_a_recurring_invoice_without_frequency_is_monthly_as_in_v4(proxy, sandbox_store):
+    client_id = (await data_of(await proxy.get("/api/v1/clients")))[0]["id"]
+    recurring = await data_of(await proxy.post("/api/v1/invoices", json={
+        "client_id": client_id, "is_recurring": "1", "invoice_items": [{"cost": 3, "qty": 1}]}))
+    assert recurring["frequency_id"] == 4 and recurring["is_recurring"] is True
+    assert sandbox_store.table("recurring_invoices").get(recurring["id"] - RECURRING_OFFSET)["frequency_id"] == "5"
+
+
+@route("POST /api/v1/login")
+async def test_login_sends_the_v4_secret_as_x_api_secret(aiohttp_server, aiohttp_client):
+    from ninja_bridge.app import create_app
+    from ninja_bridge.config import load_settings
+    from ninja_bridge.sandbox import create_app as create_sandbox
+
+    upstream = await aiohttp_server(create_sandbox(api_secret="password"), host="127.0.0.1")
+    proxy = await aiohttp_client(create_app(load_settings(upstream=str(upstream.make_url("")).rstrip("/"))))
+    credentials = {"email": OWNER_EMAIL, "password": OWNER_PASSWORD}
+    in_body = await data_of(await proxy.post("/api/v1/login", json={**credentials, "api_secret": "password"}))
+    assert in_body[0]["token"] == SANDBOX_TOKEN
+    in_header = await data_of(await proxy.post("/api/v1/login", json=credentials,
+                                               headers={"X-Ninja-Secret": "password"}))
+    assert in_header[0]["token"] == SANDBOX_TOKEN
+    wrong = await proxy.post("/api/v1/login", json={**credentials, "api_secret": "guess"})
+    assert wrong.status == 403 and await wrong.json() == {"error": {"message": "Invalid value for API_SECRET"}}

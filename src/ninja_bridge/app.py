@@ -24,7 +24,7 @@ from .observability import debug_enabled, log, redact, redact_text
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
 from .resources.special import SPECIAL_ROUTES, SpecialRoute
 from .resources.tasks import TaskProxy
-from .routes import ACTION_ROUTES, API_PREFIX, route_table
+from .routes import API_PREFIX, route_table
 from .translate.plan import PlanSet
 from .translate.spec import Mappings, load_mappings
 from .translate.structural import COMPUTED, known_functions
@@ -301,12 +301,13 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
 
 def add_action_routes(app: web.Application, actions: Actions, resources: dict[str, ResourceProxy],
                       settings: Settings, exchange_handler: Callable) -> None:
-    """The v4 routes of routes.ACTION_ROUTES: email and PDF of an invoice, document upload."""
+    """v4 routes outside the resource table: email and PDF of an invoice, document upload
+    (`PUT ?action=` rides on the resources' update)."""
     invoices = resources["invoices"]
     handlers = {
         ("POST", "/email_invoice"): (invoices, lambda exchange: actions.email_invoice(invoices, exchange)),
         ("GET", "/download/{id}"): (invoices, lambda exchange: actions.download(invoices, exchange)),
         ("POST", "/documents"): (None, lambda exchange: DocumentUpload(exchange, settings.max_body_size).handle()),
     }
-    for method, path in ACTION_ROUTES:
-        app.router.add_route(method, API_PREFIX + path, exchange_handler(*handlers[(method, path)]))
+    for (method, path), (resource, handler) in handlers.items():
+        app.router.add_route(method, API_PREFIX + path, exchange_handler(resource, handler))

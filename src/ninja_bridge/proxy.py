@@ -94,6 +94,18 @@ class ResourceProxy:
             raise errors.record_not_found()
         return target, f"{target.spec.v5_path}/{v5_id}"
 
+    def create_option_query(self, v5_body: dict) -> list[tuple[str, str]]:
+        """v4 create options (`email_invoice`, `paid` as an amount) as v5 query flags, out of the body."""
+        query = []
+        for v4_name, v5_name in self.spec.create_flags.items():
+            if _truthy_value(v5_body.pop(v4_name, None)):
+                query.append((v5_name, "true"))
+        for v4_name, v5_name in self.spec.create_amounts.items():
+            amount = _positive_float(v5_body.pop(v4_name, None))
+            if amount:
+                query.append((v5_name, f"{amount:g}"))
+        return query
+
     def variant_for_create(self, v4_body: dict) -> "ResourceProxy":
         for kind, variant in self.spec.variants.items():
             if _truthy_value(v4_body.get(variant.flag)) and kind in self.variants:
@@ -132,6 +144,14 @@ class ResourceProxy:
                     query.append((v4_name, exchange.ids.to_v5(kind, int(value))))
                 except (ValueError, IdError):
                     return None
+        tables = exchange.plans.mappings.tables
+        for v4_name, at_least in self.spec.at_least_filters.items():
+            if v4_name in v4:
+                wanted = _positive_int(v4[v4_name], 0)
+                values = sorted(v5 for v5, v4_value in tables[at_least.table].to_v4.items() if v4_value >= wanted)
+                if not values:
+                    return None
+                query.append((at_least.v5, ",".join(map(str, values))))
         if _truthy(v4.get("filter_active")):
             query.append(("status", "active"))
         if self.spec.sort:
@@ -140,6 +160,8 @@ class ResourceProxy:
 
     async def v5_body(self, exchange: Exchange, operation: str) -> dict:
         v4_body = await read_json_body(exchange.request)
+        if operation == "create":
+            v4_body = {**self.spec.create_defaults, **v4_body}
         try:
             v5_body = self.plan.to_v5(v4_body)
         except TranslationError as exc:
@@ -180,7 +202,8 @@ class ResourceProxy:
         v5_body = await target.v5_body(exchange, "create")
         for variant in self.spec.variants.values():
             v5_body.pop(variant.flag, None)  # v4's type flags: the v5 path says it
-        body = await exchange.call("POST", target.spec.v5_path, query=target.include_query(tree), body=v5_body)
+        query = target.include_query(tree) + self.create_option_query(v5_body)
+        body = await exchange.call("POST", target.spec.v5_path, query=query, body=v5_body)
         return await target.item_answer(exchange, body, tree, created=True)
 
     async def update(self, exchange: Exchange) -> web.Response:
@@ -312,6 +335,14 @@ def _positive_int(value: str | None, default: int) -> int:
 
 def _truthy(value: str | None) -> bool:
     return value is not None and value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def _positive_float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 and not isinstance(value, bool) else None
 
 
 def _truthy_value(value: Any) -> bool:

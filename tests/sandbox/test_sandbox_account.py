@@ -105,3 +105,17 @@ async def test_put_company_merges_settings(client, store):
     assert store.company["settings"]["name"] == "Renamed"
     other = await client.put(f"/api/v1/companies/{store.encode(store.company['id'] + 1)}", json={})
     assert other.status == 400
+
+
+async def test_login_checks_the_api_secret_when_configured(aiohttp_client):
+    from ninja_bridge.sandbox import create_app
+    from ninja_bridge.sandbox.account import OWNER_EMAIL, OWNER_PASSWORD
+
+    client = await aiohttp_client(create_app(api_secret="s3cret"), headers={"Accept": "application/json"})
+    credentials = {"email": OWNER_EMAIL, "password": OWNER_PASSWORD}
+    refused = await client.post("/api/v1/login", json=credentials)
+    assert refused.status == 403 and (await refused.json())["message"] == "Invalid secret"
+    wrong = await client.post("/api/v1/login", json=credentials, headers={"X-API-SECRET": "nope"})
+    assert wrong.status == 403
+    accepted = await client.post("/api/v1/login", json=credentials, headers={"X-API-SECRET": "s3cret"})
+    assert accepted.status == 200 and (await accepted.json())["data"][0]["token"]["token"]

@@ -122,3 +122,13 @@ async def test_invoice_line_items_link_tasks_and_expenses(client, store):
     assert (await data(await client.get(f"/api/v1/expenses/{H(expense['id'])}")))["invoice_id"] == invoice["id"]
     await client.put(f"/api/v1/invoices/{invoice['id']}", json={"line_items": []})
     assert task["invoice_id"] is None and expense["invoice_id"] == CODEC.decode(invoice["id"])
+
+
+async def test_recurring_invoice_needs_a_frequency(client, store):
+    client_id = store.encode(store.table("clients").where()[0]["id"])
+    missing = await client.post("/api/v1/recurring_invoices", json={"client_id": client_id})
+    assert missing.status == 422 and "frequency_id" in (await missing.json())["errors"]
+    bad = await client.post("/api/v1/recurring_invoices", json={"client_id": client_id, "frequency_id": "13"})
+    assert bad.status == 422
+    good = await client.post("/api/v1/recurring_invoices", json={"client_id": client_id, "frequency_id": "5"})
+    assert good.status == 200

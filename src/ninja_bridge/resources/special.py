@@ -1,7 +1,7 @@
 """The v4 routes that are not CRUD over one v5 resource (v4-api.md §1.2), each a small handler.
 
 Handlers take the request's `Exchange`; `SPECIAL_ROUTES` lists them with their v4 method and path
-(the app registers them, `routes.all_routes` lists them for docs/coverage.md). Routes v5 cannot
+(the app registers them; docs/coverage.md lists them, checked by tests/test_coverage.py). Routes v5 cannot
 serve answer `errors.not_supported` with the reason, never a 500 or a silent wrong answer.
 """
 
@@ -16,8 +16,9 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from .. import errors
+from . import contacts
 from ..ids.translator import IdError
-from ..proxy import FANOUT_PAGE_SIZE, Exchange, fan_out, json_response, read_json_body
+from ..proxy import FANOUT_PAGE_SIZE, Exchange, _truthy, fan_out, json_response, read_json_body
 from ..translate.plan import Context, parse_includes
 
 Handler = Callable[[Exchange], Awaitable[web.StreamResponse]]
@@ -35,15 +36,14 @@ class SpecialRoute:
 # -- ping, static -------------------------------------------------------------------------------
 
 async def ping(exchange: Exchange) -> web.StreamResponse:
+    if "v2" in exchange.request.query:  # v4's Zapier form: the token owner's email
+        rows = (await exchange.call("POST", "refresh")).get("data")
+        first = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
+        user = first.get("user") if isinstance(first.get("user"), dict) else {}
+        return json_response(200, {"data": user.get("email", "")})
     await exchange.call("GET", "ping")  # checks the token against v5
-    return web.Response(text="success", content_type="text/plain")  # v4 answered the bare word
-
-
-V4_INVOICE_DESIGNS = ["Clean", "Bold", "Modern", "Plain", "Business", "Creative", "Elegant", "Hipster",
-                      "Playful", "Photo", "Custom"]
-V4_INVOICE_STATUSES = ["Draft", "Sent", "Viewed", "Approved", "Partial", "Paid"]
-V4_FREQUENCIES = ["Weekly", "Two weeks", "Four weeks", "Monthly", "Two months", "Three months",
-                  "Four months", "Six months", "Annually", "Two years"]
+    # v4 sent the bare word with its API headers (Content-Type: application/json), not valid JSON.
+    return web.Response(body=b"success", headers={"Content-Type": "application/json"})
 
 
 def _numeric_ids(rows: Any) -> list:
@@ -76,13 +76,10 @@ async def static_data(exchange: Exchange) -> dict:
         "languages": _numeric_ids(v5.get("languages")),
         "paymentTypes": sorted(v4_payment_types, key=lambda r: r.get("id", 0) if isinstance(r.get("id"), int) else 0),
         "countries": _numeric_ids(v5.get("countries")),
-        "invoiceDesigns": [{"id": n, "name": name} for n, name in enumerate(V4_INVOICE_DESIGNS, 1)],
-        "invoiceStatus": [{"id": n, "name": name} for n, name in enumerate(V4_INVOICE_STATUSES, 1)],
-        "frequencies": [{"id": n, "name": name} for n, name in enumerate(V4_FREQUENCIES, 1)],
         "gateways": _numeric_ids(v5.get("gateways")),
         "gatewayTypes": _numeric_ids(v5.get("gateway_types")),
         "fonts": _numeric_ids(v5.get("fonts")),
-        "banks": [],
+        **exchange.plans.mappings.settings.v4_static_lists,
     }
 
 
@@ -103,7 +100,7 @@ async def user_accounts_answer(exchange: Exchange, company_users: Any) -> web.St
     tree = parse_includes(exchange.request.query.get("include"))
     await fan_out(exchange, plan, rows, tree)
     accounts = [plan.to_v4(row, tree, _context(exchange)) for row in rows]
-    if _flag(exchange.request.query.get("include_static")):
+    if _truthy(exchange.request.query.get("include_static")):
         return json_response(200, {"data": {"accounts": accounts, "static": await static_data(exchange),
                                             "version": V4_VERSION}})
     return json_response(200, {"data": accounts})
@@ -118,11 +115,12 @@ async def login(exchange: Exchange) -> web.StreamResponse:
     exchange.v5_route = "POST /api/v1/login"
     response = await exchange.upstream.request("POST", "login", token=None, json_body=credentials,
                                                headers=headers)
-    if response.status == 403:
+    if response.status == 403:  # v5's ApiSecretCheck
         raise errors.invalid_api_secret()
-    if response.status in (401, 422) or not response.ok:
-        raise errors.invalid_credentials() if response.status in (401, 422) else \
-            errors.from_v5(response.status, response.body, lambda key: key)
+    if response.status in (401, 422):  # wrong or missing email/password: v4 said only this
+        raise errors.invalid_credentials()
+    if not response.ok:
+        raise errors.from_v5(response.status, response.body, lambda key: key)
     answer = response.body.get("data") if isinstance(response.body, dict) else None
     rows = answer if isinstance(answer, list) else []
     token = next((row.get("token", {}).get("token") for row in rows if isinstance(row.get("token"), dict)), None)
@@ -181,7 +179,7 @@ async def _all(exchange: Exchange, path: str) -> list[dict]:
 
 async def activities(exchange: Exchange) -> list[dict]:
     """The latest 100 activities; a v5 without the activities list gives none (not an error)."""
-    body = await exchange.fetch_json("activities", query=[("per_page", "100")])
+    body = await exchange.fetch_json("activities", query=[("rows", "100")])  # v5 ActivityController takes `rows`
     rows = body.get("data") if isinstance(body, dict) else None
     plan = exchange.plans["activity"]
     return [plan.to_v4(row, {}, _context(exchange)) for row in rows or () if isinstance(row, dict)]
@@ -200,7 +198,7 @@ def _round(value: float) -> int | float:
 
 
 async def dashboard(exchange: Exchange) -> web.StreamResponse:
-    if _flag(exchange.request.query.get("only_activity")):
+    if _truthy(exchange.request.query.get("only_activity")):
         return json_response(200, {"data": {"id": 1, "activities": await activities(exchange)}})
     invoices, payments, clients, company, recent = await asyncio.gather(
         _all(exchange, "invoices"), _all(exchange, "payments"), _all(exchange, "clients"),
@@ -300,17 +298,12 @@ def unsupported(reason: str) -> Handler:
     return handle
 
 
-def _flag(value: str | None) -> bool:
-    return value is not None and value.strip().lower() not in ("", "0", "false")
-
-
 # The v4 Route::resource families (v4-api.md §1.2): each also had GET x/create and GET x/{id}/edit,
 # which no v4 API controller implemented (500 on v4).
 V4_RESOURCES = ("clients", "contacts", "invoices", "payments", "tasks", "credits", "products", "projects",
                 "tax_rates", "users", "expenses", "documents", "vendors", "expense_categories", "payment_terms")
 
 NO_DEVICES = "v4's mobile-app push notifications have no v5 counterpart"
-NO_CONTACTS = "v5 has no contacts endpoint; read and write contacts through /clients (the `contacts` list)"
 USER_PASSWORD = ("v5 changes users only with the acting user's password (X-API-PASSWORD), which a v4 "
                  "client never sends; and v4's own route did not work")
 
@@ -337,12 +330,12 @@ SPECIAL_ROUTES: list[SpecialRoute] = [  # fixed paths first: `users/create` is n
     SpecialRoute("POST", "/add_token", unsupported(NO_DEVICES)),
     SpecialRoute("POST", "/remove_token", unsupported(NO_DEVICES)),
     SpecialRoute("POST", "/update_notifications", unsupported(NO_DEVICES)),
-    SpecialRoute("GET", "/contacts", unsupported(NO_CONTACTS)),
-    SpecialRoute("POST", "/contacts", unsupported(NO_CONTACTS)),
-    SpecialRoute("GET", "/contacts/{id}", unsupported(NO_CONTACTS)),
-    SpecialRoute("PUT", "/contacts/{id}", unsupported(NO_CONTACTS)),
-    SpecialRoute("PATCH", "/contacts/{id}", unsupported(NO_CONTACTS)),
-    SpecialRoute("DELETE", "/contacts/{id}", unsupported(NO_CONTACTS)),
+    SpecialRoute("GET", "/contacts", contacts.list_contacts),
+    SpecialRoute("POST", "/contacts", contacts.create_contact),
+    SpecialRoute("GET", "/contacts/{id}", contacts.show_contact),
+    SpecialRoute("PUT", "/contacts/{id}", contacts.update_contact),
+    SpecialRoute("PATCH", "/contacts/{id}", contacts.update_contact),
+    SpecialRoute("DELETE", "/contacts/{id}", contacts.delete_contact),
     SpecialRoute("GET", "/users/{id}", show_user),
     SpecialRoute("POST", "/users", unsupported(USER_PASSWORD)),
     SpecialRoute("PUT", "/users/{id}", unsupported(USER_PASSWORD)),

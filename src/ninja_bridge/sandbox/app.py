@@ -95,12 +95,14 @@ def add_routes(app: web.Application) -> None:
 
 
 def create_app(token: str = account.SANDBOX_TOKEN, hash_salt: str = "", seed: bool = True,
-               migrated: bool = False, key_shift: int | None = None) -> web.Application:
+               migrated: bool = False, key_shift: int | None = None,
+               api_secret: str | None = None) -> web.Application:
     """An in-memory v5 server. `app["store"]` is its SandboxStore; `seed` loads the sample company.
 
     `migrated` makes it an account the official tool migrated from v4: the same sample company with
     new v5 keys (shifted by `key_shift`; another shift = a forced re-migration) and v4 `id_number`s
     moved to `number`; `app["v4_fixture"]` then holds the v4 side (see sandbox/v4fixture.py).
+    `api_secret` is v5's API_SECRET (then login needs it in X-API-SECRET, as ApiSecretCheck does).
     """
     from ninja_bridge.sandbox.seed import seed_store, setup_company
     from ninja_bridge.sandbox.v4fixture import MIGRATED_KEY_SHIFT, build_v4_fixture, migrate_numbers
@@ -108,6 +110,7 @@ def create_app(token: str = account.SANDBOX_TOKEN, hash_salt: str = "", seed: bo
     if key_shift is None:
         key_shift = MIGRATED_KEY_SHIFT if migrated else 0
     store = SandboxStore(token=token, hash_salt=hash_salt, key_shift=key_shift)
+    store.api_secret = api_secret
     setup_company(store)
     if seed or migrated:
         seed_store(store)

@@ -101,6 +101,8 @@ async def delete_record(request: web.Request) -> web.Response:
 
 async def login(request: web.Request) -> web.Response:
     store = store_of(request)
+    if store.api_secret and request.headers.get("X-API-SECRET") != store.api_secret:
+        return web.json_response({"message": "Invalid secret", "errors": {}}, status=403)  # ApiSecretCheck
     payload = await read_payload(request)
     errors = ValidationErrors()
     for field in ("email", "password"):

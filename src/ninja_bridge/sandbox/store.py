@@ -149,6 +149,7 @@ class SandboxStore:
 
     def __init__(self, token: str, hash_salt: str = "", key_shift: int = 0) -> None:
         self.token = token
+        self.api_secret: str | None = None  # v5's API_SECRET: checked on login when set
         self.key_shift = key_shift  # added to every table's first key: a "re-migrated" account gets new keys
         self.codec = HashidCodec(hash_salt)
         self.tables: dict[str, Table] = {}

@@ -295,6 +295,17 @@ def billing_time_log_ok(time_log: object) -> bool:
     return isinstance(log, list) and all(isinstance(entry, list) for entry in log)
 
 
+def validate_recurring_invoice(store: SandboxStore, payload: dict, existing: Record | None,
+                               errors: ValidationErrors) -> None:
+    """StoreRecurringInvoiceRequest: the invoice rules plus frequency_id required, an integer 1-12."""
+    validate_invoice_like(store, payload, existing, errors)
+    frequency = payload.get("frequency_id")
+    if existing is None and frequency in (None, ""):
+        errors.required("frequency_id")
+    elif frequency not in (None, "") and not (str(frequency).isdigit() and 1 <= int(str(frequency)) <= 12):
+        errors.add("frequency_id", "The frequency id field must be between 1 and 12 digits.")
+
+
 def validate_payment_term(store: SandboxStore, payload: dict, existing: Record | None,
                           errors: ValidationErrors) -> None:
     """StorePaymentTermRequest: num_days required and numeric."""
@@ -348,7 +359,7 @@ VALIDATORS: dict[str, Validator] = {
     "invoices": validate_invoice_like,
     "quotes": validate_invoice_like,
     "credits": validate_invoice_like,
-    "recurring_invoices": validate_invoice_like,
+    "recurring_invoices": validate_recurring_invoice,
     "payments": validate_payment,
     "products": validate_product,
     "tax_rates": validate_tax_rate,

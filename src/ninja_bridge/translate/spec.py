@@ -64,6 +64,14 @@ class EntitySpec(_Strict):
     default_includes: list[str] = Field(default_factory=list)
 
 
+class VariantSpec(_Strict):
+    """Another v5 kind served through this v4 route (v4's shared invoice table)."""
+
+    resource: str  # the resource (v5 path and entity) that serves records of this kind
+    flag: str  # a truthy v4 body field that makes a create one of these
+    list_when: dict[str, list[str]] = Field(default_factory=dict)  # v4 query values that list these
+
+
 class ActionSpec(_Strict):
     """How one v4 ``?action=`` runs on v5. Neither `bulk` nor `route`: v4 accepted the action and
     changed nothing for these records (e.g. markPaid on a quote), so the record is answered as is."""
@@ -74,12 +82,11 @@ class ActionSpec(_Strict):
     skip_if: dict[str, list[Any]] = Field(default_factory=dict)  # v5 values where v4 did nothing, v5 refuses
 
 
-class VariantSpec(_Strict):
-    """Another v5 kind served through this v4 route (v4's shared invoice table)."""
+class AtLeastFilter(_Strict):
+    """A v4 filter `param=N` meaning "v4 value >= N" over an enum v5 filters by a list of its values."""
 
-    resource: str  # the resource (v5 path and entity) that serves records of this kind
-    flag: str  # a truthy v4 body field that makes a create one of these
-    list_when: dict[str, list[str]] = Field(default_factory=dict)  # v4 query values that list these
+    v5: str  # the v5 query parameter taking comma-separated values
+    table: str  # the value table relating v5 values to v4 ones
 
 
 class ResourceSpec(_Strict):
@@ -90,15 +97,20 @@ class ResourceSpec(_Strict):
     operations: list[Operation]
     filters: dict[str, str] = Field(default_factory=dict)  # v4 query param -> v5 query param
     id_filters: dict[str, str] = Field(default_factory=dict)  # v4 query param -> v5 kind
+    at_least_filters: dict[str, AtLeastFilter] = Field(default_factory=dict)
     sort: str | None = None  # v4's fixed list order, as v5 `sort`
     v5_includes: list[str] = Field(default_factory=list)  # always asked of v5
     rewrites: dict[Operation, list[str]] = Field(default_factory=dict)
     error_fields: dict[str, str] = Field(default_factory=dict)  # v5 error key -> v4 field
+    variants: dict[str, VariantSpec] = Field(default_factory=dict)  # v5 kind -> how it is served
+    create_defaults: dict[str, Any] = Field(default_factory=dict)  # v4 field -> value when a create omits it
+    # v4 body options of a create that v5 takes in the query ("triggered actions"): v4 field -> v5 param
+    create_flags: dict[str, str] = Field(default_factory=dict)  # truthy -> `param=true`
+    create_amounts: dict[str, str] = Field(default_factory=dict)  # a positive number -> `param=<number>`
     # v4 `PUT /{name}/{id}?action=` on records of this resource (also when reached as a variant) -> v5.
     # None: v4's update ignored `action` (a plain update); {}: v4 ran actions here but none has a
     # v5 equivalent (every action answers v4's 400).
     actions: dict[str, ActionSpec] | None = None
-    variants: dict[str, VariantSpec] = Field(default_factory=dict)  # v5 kind -> how it is served
 
 
 class HookSpec(_Strict):
@@ -112,6 +124,8 @@ class HookSpec(_Strict):
 
 class Settings(_Strict):
     default_page_size: int = 15
+    # Lists of v4's GET /static that v5's statics lack (v4 constants): v4 key -> [{id, name}, ...]
+    v4_static_lists: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
 
 
 class MappingFile(_Strict):
@@ -287,6 +301,9 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
         if resource.entity not in mappings.entities:
             problem("resources", name, "entity", f"unknown entity {resource.entity!r}")
         problems.extend(_check_actions(name, resource, mappings, origin))
+        for param, at_least in resource.at_least_filters.items():
+            if at_least.table not in mappings.tables:
+                problem("resources", name, f"at_least_filters.{param}.table", f"unknown table {at_least.table!r}")
         for kind, variant in resource.variants.items():
             if variant.resource not in mappings.resources:
                 problem("resources", name, f"variants.{kind}.resource", f"unknown resource {variant.resource!r}")
