@@ -87,7 +87,7 @@ async def test_build_rediscovers_every_pair_the_migration_threw_away(built_map, 
     assert stored.native_base == DEFAULT_NATIVE_BASE
     kinds = {pair.kind for pair in stored.pairs}
     assert {"client", "contact", "invoice", "quote", "recurring_invoice", "credit", "payment", "product",
-            "tax_rate", "user", "vendor", "project", "invitation", "expense_category"} <= kinds
+            "tax_rate", "user", "vendor", "project", "invitation", "expense_category", "expense", "task"} <= kinds
 
 
 async def test_build_is_idempotent_and_reports_per_entity(tmp_path, built_map, v4_url, v5_url, fixture):
@@ -262,3 +262,23 @@ async def test_without_the_map_the_old_ids_do_not_work(aiohttp_client, v5_url, f
     settings = load_settings(upstream=v5_url, upstream_total_timeout=10)
     plain = await aiohttp_client(create_app(settings), headers={"X-Ninja-Token": SANDBOX_TOKEN})
     assert (await plain.get(f"/api/v1/clients/{fixture.lists['clients'][0]['id']}")).status == 404
+
+
+async def test_new_quotes_share_the_invoice_space_without_colliding(legacy, fixture):
+    """v4 kept invoices and quotes in one id space: a quote created after cut-over gets an id from the
+    quote window above the base, never a legacy id and never a new invoice's id."""
+    from ninja_bridge.ids.translator import kind_windows
+
+    client = fixture.lists["clients"][0]["id"]
+    items = [{"product_key": "LOGO", "qty": 1, "cost": 850}]
+    quote = (await (await legacy.post("/api/v1/invoices", json={
+        "client_id": client, "is_quote": True, "invoice_items": items})).json())["data"]
+    invoice = (await (await legacy.post("/api/v1/invoices", json={
+        "client_id": client, "invoice_items": items})).json())["data"]
+    quote_start, quote_size = kind_windows(DEFAULT_NATIVE_BASE)["quote"]
+    assert quote_start < quote["id"] < quote_start + quote_size and quote["is_quote"]
+    assert DEFAULT_NATIVE_BASE < invoice["id"] < quote_start and not invoice["is_quote"]
+    legacy_ids = {p.v4_id for p in fixture.truth if p.space == "invoice"}
+    assert quote["id"] not in legacy_ids and invoice["id"] not in legacy_ids
+    reread = (await (await legacy.get(f"/api/v1/invoices/{quote['id']}")).json())["data"]
+    assert reread["id"] == quote["id"] and reread["is_quote"] and reread["client_id"] == client
