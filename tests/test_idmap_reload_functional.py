@@ -117,3 +117,21 @@ async def test_the_reloader_stops_with_the_app(aiohttp_client, sandbox_server, t
     assert task is not None and not task.done()
     await proxy.close()
     assert task.done() and reloader._task is None
+
+
+async def test_replicas_on_postgresql_pick_up_a_rebuilt_map(aiohttp_client, sandbox_server, postgres_dsn, codec):
+    """Two proxies share one PostgreSQL map; a rebuild reaches both through the generation counter."""
+    import psycopg
+
+    with psycopg.connect(postgres_dsn, autocommit=True) as connection:
+        connection.execute("DROP TABLE IF EXISTS id_map, id_map_meta")
+    save_map(postgres_dsn, codec, NORTHWIND, BLUE_HARBOR)
+    replicas = [await start_proxy(aiohttp_client, sandbox_server, postgres_dsn, interval=0.05) for _ in range(2)]
+    for proxy in replicas:
+        assert await name_of_client_1(proxy) == "Northwind Traders"
+    save_map(postgres_dsn, codec, BLUE_HARBOR, NORTHWIND)
+    for proxy in replicas:
+        async def switched(proxy=proxy) -> bool:
+            return await name_of_client_1(proxy) == "Blue Harbor Consulting"
+
+        await until(switched)
