@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from typing import Callable
-
 from ..observability import log
 from .codec import HashidCodec
 from .idmap import IdMap, IdMapError, MappedIdTranslator
@@ -57,12 +55,10 @@ def load_translator(store: IdMapStore, codec: HashidCodec, wanted_base: int | No
 class IdMapReloader:
     """Keeps a MappedIdTranslator in step with its store (start/stop from the app's hooks)."""
 
-    def __init__(self, store: IdMapStore, translator: MappedIdTranslator, interval: float,
-                 on_reload: Callable[[IdMap], None] | None = None) -> None:
+    def __init__(self, store: IdMapStore, translator: MappedIdTranslator, interval: float) -> None:
         self.store = store
         self.translator = translator
         self.interval = interval
-        self.on_reload = on_reload
         self.reloads = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -118,5 +114,3 @@ class IdMapReloader:
         self._version = version
         self.reloads += 1
         log.info("idmap_reloaded", store=self.store.description, pairs=len(idmap))
-        if self.on_reload is not None:
-            self.on_reload(idmap)
