@@ -79,7 +79,7 @@ def atomic_output(target: Path | None) -> Iterator[IO[bytes]]:
         Path(temp).unlink(missing_ok=True)
 
 
-class Commit(Exception):
+class DiscardOutput(Exception):
     """Raised inside atomic_output to throw the output away (strict run with problems)."""
 
 
@@ -185,9 +185,9 @@ def remap(source: Path, target: Path | None, fmt: str | None, direction: str | N
                 with atomic_output(None if dry_run else target) as out:
                     run(fmt, buffered, out, fields, convert, tick)
                     if strict and convert.stats.problems:
-                        raise Commit()
+                        raise DiscardOutput()
                     committed = not dry_run
-            except Commit:
+            except DiscardOutput:
                 pass
             except (ValueError, csv.Error, ijson.JSONError) as exc:  # a bad header, a malformed document
                 raise click.ClickException(f"{source}: {exc}") from None
