@@ -6,12 +6,15 @@ CLI, and a legacy client that still holds pre-migration ids and its old token, t
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import stat
+import sys
 
 import orjson
 import pytest
+import structlog
 from click.testing import CliRunner
 
 from ninja_bridge import errors
@@ -20,6 +23,7 @@ from ninja_bridge.cli import main
 from ninja_bridge.config import load_settings
 from ninja_bridge.ids.idmap import DEFAULT_NATIVE_BASE
 from ninja_bridge.ids.stores import open_store
+from ninja_bridge.observability import configure_logging
 from ninja_bridge.sandbox import SANDBOX_TOKEN
 from ninja_bridge.sandbox import create_app as create_sandbox
 from ninja_bridge.sandbox.v4fixture import V4_TOKEN, create_v4_app, export_document
@@ -245,16 +249,26 @@ async def test_unknown_legacy_ids_are_not_found(legacy):
     assert (await legacy.get("/api/v1/clients/1")).status == 200
 
 
-async def test_tokens_swap_and_never_leak(legacy, token_map, capsys):
+async def test_tokens_swap_and_never_leak(legacy, token_map, monkeypatch):
     document = json.loads(token_map.read_text())
     assert stat.S_IMODE(os.stat(token_map).st_mode) == 0o600
     assert V4_TOKEN not in token_map.read_text()  # only its hash
     assert document["tokens"][0]["v5_token"] == SANDBOX_TOKEN
-    assert (await legacy.get("/api/v1/products")).status == 200
-    refused = await legacy.get("/api/v1/products", headers={"X-Ninja-Token": "not-a-mapped-token"})
-    assert refused.status == errors.invalid_token().status  # v4's answer, before any v5 call
-    captured = capsys.readouterr()
-    assert V4_TOKEN not in captured.out + captured.err and SANDBOX_TOKEN not in captured.out + captured.err
+    logs = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", logs)
+    saved = structlog.get_config()
+    configure_logging("json", "debug")
+    try:
+        assert (await legacy.get("/api/v1/products")).status == 200
+        refused = await legacy.get("/api/v1/products", headers={"X-Ninja-Token": "not-a-mapped-token"})
+        assert refused.status == errors.invalid_token().status  # v4's answer, before any v5 call
+        assert "not-a-mapped-token" not in await refused.text()
+    finally:
+        structlog.configure(**saved)
+    written = logs.getvalue()
+    assert written.count('"request"') == 2  # the access log did run
+    for secret in (V4_TOKEN, SANDBOX_TOKEN, "not-a-mapped-token"):
+        assert secret not in written
 
 
 async def test_without_the_map_the_old_ids_do_not_work(aiohttp_client, v5_url, fixture):

@@ -59,7 +59,8 @@ class IdMapReloader:
         self.store = store
         self.translator = translator
         self.interval = interval
-        self.reloads = 0
+        self.reloads = 0  # maps swapped in
+        self.rejections = 0  # maps refused (the last good one kept)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._version: object = None
@@ -109,6 +110,7 @@ class IdMapReloader:
             self.translator.replace(idmap)
         except (IdMapConfigError, IdMapError) as exc:
             self._version = version  # do not retry the same bad map every poll
+            self.rejections += 1
             log.error("idmap_rejected", store=self.store.description, error=str(exc))
             return
         self._version = version
