@@ -96,6 +96,87 @@ def pytest_collection_modifyitems(session, config, items):
         json.dump(report, handle)
 
 
+# -- real processes: `ninja-bridge serve` started as the container starts it --------------------
+
+import asyncio  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+PROCESS_START_TIMEOUT = 15.0
+SRC_DIR = Path(__file__).resolve().parents[1] / "src"
+
+
+class BridgeProcess:
+    """A running `ninja-bridge serve`: its URL, its exit code, and every log line it wrote (JSON)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[dict] = []
+        self.url = ""
+        self._listening = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read_logs())
+
+    async def _read_logs(self) -> None:
+        async for raw in self.proc.stderr:
+            text = raw.decode(errors="replace").strip()
+            try:
+                line = json.loads(text)
+            except ValueError:
+                line = {"event": "(not json)", "text": text}
+            self.lines.append(line)
+            if line.get("event") == "listening":
+                self.url = "http://" + line["address"][0]
+                self._listening.set()
+        self._listening.set()
+
+    async def started(self) -> "BridgeProcess":
+        await asyncio.wait_for(self._listening.wait(), PROCESS_START_TIMEOUT)
+        if not self.url:
+            raise AssertionError(f"the proxy did not start: {self.lines}")
+        return self
+
+    def terminate(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+
+    async def exit_code(self, timeout: float) -> int:
+        code = await asyncio.wait_for(self.proc.wait(), timeout)
+        await self._reader
+        return code
+
+    def events(self, name: str) -> list[dict]:
+        return [line for line in self.lines if line.get("event") == name]
+
+
+@pytest.fixture
+async def start_bridge():
+    """Starts `<command> serve` on 127.0.0.1 and a free port, settings from NINJA_BRIDGE_* only."""
+    started: list[BridgeProcess] = []
+
+    async def start(settings: dict[str, str], command: list[str] | None = None,
+                    python_path: str | None = str(SRC_DIR)) -> BridgeProcess:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("NINJA_BRIDGE_")}
+        env.pop("PYTHONPATH", None)
+        if python_path:
+            env["PYTHONPATH"] = python_path
+        env.update({"NINJA_BRIDGE_HOST": "127.0.0.1", "NINJA_BRIDGE_PORT": "0", "NINJA_BRIDGE_LOG_FORMAT": "json"})
+        env.update({f"NINJA_BRIDGE_{key.upper()}": str(value) for key, value in settings.items()})
+        argv = (command or [sys.executable, "-m", "ninja_bridge.cli"]) + ["serve"]
+        proc = await asyncio.create_subprocess_exec(*argv, env=env, stdin=asyncio.subprocess.DEVNULL,
+                                                    stdout=asyncio.subprocess.DEVNULL,
+                                                    stderr=asyncio.subprocess.PIPE)
+        bridge = BridgeProcess(proc)
+        started.append(bridge)
+        return await bridge.started()
+
+    yield start
+    for bridge in started:
+        if bridge.proc.returncode is None:
+            bridge.proc.kill()
+            await bridge.proc.wait()
+        bridge._reader.cancel()
+
+
 # -- a real PostgreSQL server for the id map's PostgreSQL backend -------------------------------
 
 @pytest.fixture(scope="session")

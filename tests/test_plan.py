@@ -60,6 +60,8 @@ def test_status_and_payment_type_tables(plans, ids, codec):
     out = v4(plans, ids, "payment", {"id": codec.encode(5), "type_id": "2", "date": "2024-01-02",
                                      "paymentables": [{"invoice_id": codec.encode(8)}], "invoices": [{"number": "0008"}]})
     assert (out["payment_type_id"], out["payment_date"], out["invoice_id"], out["invoice_number"]) == (3, "2024-01-02", 8, "0008")
+    # v5 writes a payment without a type as type_id "" ((string) null): v4 showed 0.
+    assert v4(plans, ids, "payment", {"id": codec.encode(5), "type_id": ""})["payment_type_id"] == 0
 
 
 def test_user_id_only_on_create(plans, ids, codec):

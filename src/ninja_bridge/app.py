@@ -7,15 +7,20 @@ import time
 import uuid
 from typing import Awaitable, Callable
 
+import orjson
 from aiohttp import web
 
 from . import errors
+from .actions import Actions
 from .config import Settings
+from .documents import DocumentUpload
 from .ids.codec import HashidCodec
 from .ids.live import IdMapReloader, load_translator
 from .ids.stores import open_store
 from .ids.translator import IdTranslator, SchemeIdTranslator
-from .observability import log
+from .health import LIFECYCLE, READINESS_CHECKS, CachedProbe, Lifecycle, add_health_routes
+from .metrics import METRICS, Metrics, UpstreamClock, current_upstream_clock, metrics_handler
+from .observability import debug_enabled, log, redact, redact_text
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
 from .resources.special import SPECIAL_ROUTES, SpecialRoute
 from .resources.tasks import TaskProxy
@@ -24,6 +29,7 @@ from .translate.plan import PlanSet
 from .translate.spec import Mappings, load_mappings
 from .translate.structural import COMPUTED, known_functions
 from .upstream import Upstream
+from .webhooks import setup_webhooks
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -40,44 +46,123 @@ V5_ROUTE = web.RequestKey("v5_route", str)
 ERROR_KIND = web.RequestKey("error_kind", str)
 
 
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probed often: logged at debug only
+DEBUG_BODY_LIMIT = 64 * 1024  # at debug level, JSON bodies up to this size are logged (redacted)
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Request id, v4 error shapes for everything that goes wrong, one access log line."""
+    """Request id, v4 error shapes for everything that goes wrong, metrics, one access log line."""
+    app = request.app
     request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
     request[REQUEST_ID] = request_id
+    metrics, lifecycle = app[METRICS], app[LIFECYCLE]
+    clock = UpstreamClock()
+    clock_token = current_upstream_clock.set(clock)
+    lifecycle.request_started()
+    metrics.in_flight.inc()
     started = time.perf_counter()
+    status = 499  # what nginx logs when the client went away before the answer
     try:
-        response = await handler(request)
+        if debug_enabled():
+            await log_request_detail(request, request_id)
+        response = await answer(request, handler)
+        response.headers["X-Request-ID"] = request_id
+        status = response.status
+        return response
+    finally:
+        elapsed = time.perf_counter() - started
+        lifecycle.request_finished()
+        metrics.in_flight.dec()
+        current_upstream_clock.reset(clock_token)
+        record_request(request, status, elapsed, clock)
+
+
+async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The handler's response, or the v4-shaped error for what went wrong, within the request timeout."""
+    settings = request.app[SETTINGS]
+    try:
+        async with asyncio.timeout(settings.request_timeout) as deadline:
+            return await handler(request)
     except errors.V4Error as exc:
-        response = json_response(exc.status, exc.body)
         request[ERROR_KIND] = exc.kind
+        return json_response(exc.status, exc.body)
     except web.HTTPRequestEntityTooLarge:
-        response = json_response(*_as_pair(errors.payload_too_large(request.app[SETTINGS].max_body_size)))
+        return json_response(*_as_pair(errors.payload_too_large(settings.max_body_size)))
     except web.HTTPNotFound:
-        response = json_response(*_as_pair(errors.route_not_found()))
+        return json_response(*_as_pair(errors.route_not_found()))
     except web.HTTPMethodNotAllowed:
-        response = json_response(405, {"error": {"message": f"Method {request.method} is not allowed on this route"}})
-    except asyncio.CancelledError:
-        raise
+        return json_response(405, {"error": {"message": f"Method {request.method} is not allowed on this route"}})
+    except TimeoutError:
+        if not deadline.expired():
+            raise
+        request[ERROR_KIND] = "timeout"
+        return json_response(*_as_pair(errors.request_timeout(settings.request_timeout)))
     except Exception:
-        log.exception("unhandled_error", request_id=request_id, path=request.path)
-        response = json_response(*_as_pair(errors.server_error()))
-    response.headers["X-Request-ID"] = request_id
+        log.exception("unhandled_error", request_id=request[REQUEST_ID], path=request.path)
+        request[ERROR_KIND] = "unhandled"
+        return json_response(*_as_pair(errors.server_error()))
+
+
+def route_label(request: web.Request) -> str:
+    """The v4 route template (bounded, unlike the raw path), for metrics and the access log."""
     route = request.match_info.route.resource
-    log.info(
+    return route.canonical if route is not None else "unmatched"
+
+
+def record_request(request: web.Request, status: int, elapsed: float, clock: UpstreamClock) -> None:
+    metrics = request.app[METRICS]
+    route = route_label(request)
+    metrics.requests.labels(method=request.method, route=route, status=str(status)).inc()
+    metrics.request_duration.labels(method=request.method, route=route).observe(elapsed)
+    kind = request.get(ERROR_KIND)
+    if kind == "translation":  # a v4 body refused (4xx), or a v5 answer that could not be translated (5xx)
+        metrics.translation_failures.labels(stage="request" if status < 500 else "response").inc()
+    elif kind == "unhandled":  # the flow failed unexpectedly: after v5 answered, that is translating it
+        metrics.translation_failures.labels(stage="response" if request.get(V5_ROUTE) else "request").inc()
+    write = log.debug if request.path in QUIET_PATHS else log.info
+    write(
         "request",
-        request_id=request_id,
+        request_id=request[REQUEST_ID],
         method=request.method,
-        v4_route=route.canonical if route is not None else request.path,
+        path=request.path,
+        v4_route=route,
         v5_route=request.get(V5_ROUTE, ""),
-        status=response.status,
-        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        status=status,
+        duration_ms=round(elapsed * 1000, 2),
+        upstream_ms=round(clock.seconds * 1000, 2),
+        upstream_calls=clock.calls,
     )
-    return response
+
+
+async def log_request_detail(request: web.Request, request_id: str) -> None:
+    """At debug level: the request's query, headers and (small JSON) body; redact() hides secrets."""
+    body: object = None
+    if request.can_read_body and request.content_type == "application/json" \
+            and request.content_length is not None \
+            and request.content_length <= min(DEBUG_BODY_LIMIT, request.client_max_size):
+        raw = await request.read()  # cached: the handler reads the same bytes
+        try:
+            body = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            body = raw.decode("utf-8", "replace")
+    # Redacted here as well as by the log processor: these fields exist to carry secrets.
+    log.debug("request_detail", request_id=request_id, method=request.method, path=request.path,
+              query=redact_text(request.query_string), headers=redact(dict(request.headers)), body=redact(body))
+
+
+async def stamp_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """Streamed answers (PDF downloads) send their headers before the middleware gets them back."""
+    if REQUEST_ID in request:
+        response.headers.setdefault("X-Request-ID", request[REQUEST_ID])
 
 
 def _as_pair(error: errors.V4Error) -> tuple[int, object]:
     return error.status, error.body
+
+
+async def mappings_loaded(app: web.Application) -> str | None:
+    return None if len(app[PLANS].mappings.resources) else "no resources in the mappings"
 
 
 def v4_token(request: web.Request) -> str | None:
@@ -114,13 +199,22 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
         resolve_token = configured_token_resolver(settings)
     plans = PlanSet(mappings, ids, COMPUTED)
     plans.compile_all()  # fail at start-up, not on the first request
-    upstream = Upstream(settings)
+    metrics = Metrics()
+    upstream = Upstream(settings, metrics)
 
     app = web.Application(client_max_size=settings.max_body_size, middlewares=[request_context])
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app[PLANS] = plans
     app[IDS] = ids
+    app[METRICS] = metrics
+    app[LIFECYCLE] = Lifecycle()
+    app[READINESS_CHECKS] = {
+        "upstream": CachedProbe(upstream.probe, settings.readiness_cache),
+        "mappings": mappings_loaded,
+    }
+    add_health_routes(app)
+    app.router.add_get("/metrics", metrics_handler)
 
     if reloader is not None:
         app[IDMAP_RELOADER] = reloader
@@ -135,6 +229,7 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
             await reloader.stop()
         await upstream.close()
 
+    app.on_response_prepare.append(stamp_request_id)
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
 
@@ -153,23 +248,33 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     for resource in resources.values():
         resource.variants = {kind: resources[variant.resource] for kind, variant in resource.spec.variants.items()}
 
-    def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
+    def exchange_handler(resource: ResourceProxy | None,
+                         operation: Callable[[Exchange], Awaitable[web.StreamResponse]]) -> Handler:
         async def handle(request: web.Request) -> web.StreamResponse:
             exchange = await open_exchange(request)
-            exchange.notes["error_field"] = resource.error_field
+            if resource is not None:
+                exchange.notes["error_field"] = resource.error_field
             try:
-                return await getattr(resource, operation)(exchange)
+                return await operation(exchange)
             finally:
                 request[V5_ROUTE] = exchange.v5_route
 
         return handle
 
+    actions = Actions(mappings)
+
+    def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
+        method = getattr(resource, operation)
+        if operation == "update" and (resource.spec.actions is not None or resource.spec.kind_actions):
+            method = actions.update_or_act(resource, method)
+        return exchange_handler(resource, method)
+
     def special_handler(route: SpecialRoute) -> Handler:
+        if route.auth:
+            return exchange_handler(None, route.handler)
+
         async def handle(request: web.Request) -> web.StreamResponse:
-            if route.auth:
-                exchange = await open_exchange(request)
-            else:
-                exchange = Exchange(request=request, token="", upstream=upstream, plans=plans, ids=ids)
+            exchange = Exchange(request=request, token="", upstream=upstream, plans=plans, ids=ids)
             try:
                 return await route.handler(exchange)
             finally:
@@ -177,14 +282,32 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
 
         return handle
 
-    for special in SPECIAL_ROUTES:  # first: `GET /clients/create` must not reach `GET /clients/{id}`
+    # Before the route table: `GET /clients/create` must not reach `GET /clients/{id}`, and the v4
+    # upload is not a plain create of a `documents` resource.
+    for special in SPECIAL_ROUTES:
         app.router.add_route(special.method, API_PREFIX + special.path, special_handler(special))
-
+    app.router.add_post(f"{API_PREFIX}/documents", exchange_handler(
+        None, lambda exchange: DocumentUpload(exchange, settings.max_body_size).handle()))
     for route in route_table(mappings):
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))
+    add_action_routes(app, actions, resources, exchange_handler)
+
+    setup_webhooks(app, settings, mappings, plans, ids, open_exchange, registry=metrics.registry)
 
     async def unknown_route(request: web.Request) -> web.StreamResponse:
         raise errors.route_not_found()
 
     app.router.add_route("*", API_PREFIX + "/{tail:.*}", unknown_route)
     return app
+
+
+def add_action_routes(app: web.Application, actions: Actions, resources: dict[str, ResourceProxy],
+                      exchange_handler: Callable) -> None:
+    """v4 routes outside the resource table that act on invoices (v4-api §1.2 lines 16, 23)."""
+    invoices = resources.get("invoices")
+    if invoices is None:
+        return
+    app.router.add_post(f"{API_PREFIX}/email_invoice",
+                        exchange_handler(invoices, lambda exchange: actions.email_invoice(invoices, exchange)))
+    app.router.add_get(f"{API_PREFIX}/download/{{id}}",
+                       exchange_handler(invoices, lambda exchange: actions.download(invoices, exchange)))

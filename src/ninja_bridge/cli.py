@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
 from pathlib import Path
+from typing import Callable, Literal, get_args, get_origin
 
 import click
+import yaml
 from aiohttp import web
+from pydantic.fields import FieldInfo
 
-from .config import Settings, SettingsError, load_settings
-from .observability import configure_logging
+from .config import CONFIG_ENV, ENV_PREFIX, Settings, SettingsError, load_settings
+from .observability import REDACTED, configure_logging, redact_text
 from .translate.spec import MappingError, load_mappings
 from .translate.structural import known_functions
 
@@ -28,34 +32,64 @@ def settings_or_exit(**values: object) -> Settings:
         raise  # unreachable
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# -- one flag per setting, generated from the Settings fields so that --help never drifts ------
+
+def _metavar(annotation: object) -> str:
+    text = str(annotation)
+    for word, metavar in (("Url", "URL"), ("Path", "PATH"), ("float", "SECONDS"), ("int", "INTEGER")):
+        if word in text:
+            return metavar
+    return "TEXT"
+
+
+def _default_text(field: FieldInfo) -> str:
+    if field.is_required():
+        return "required"
+    default = field.get_default(call_default_factory=True)
+    if default is None or default == []:
+        return "none"
+    if default == "":
+        return "empty"
+    return f"default {default}"
+
+
+def setting_option(name: str, field: FieldInfo) -> Callable:
+    flag = "--" + name.replace("_", "-")
+    help_text = f"{field.description} [{ENV_PREFIX}{name.upper()}; {_default_text(field)}]"
+    choices = get_args(field.annotation) if get_origin(field.annotation) is Literal else ()
+    if field.annotation is bool:
+        return click.option(f"{flag}/--no-{flag[2:]}", name, default=None, help=help_text)
+    if choices:
+        return click.option(flag, name, type=click.Choice(choices), default=None, help=help_text)
+    return click.option(flag, name, default=None, metavar=_metavar(field.annotation), help=help_text)
+
+
+def settings_options(command: Callable) -> Callable:
+    """Adds --config and a flag for every setting; the command gets them as keyword arguments."""
+    for name, field in reversed(list(Settings.model_fields.items())):
+        command = setting_option(name, field)(command)
+    return click.option(
+        "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help=f"A YAML (.yaml, .yml) or TOML (.toml) file of settings [{CONFIG_ENV}]. "
+             "Precedence: flags > environment > file > defaults.")(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 @click.version_option(package_name="ninja-bridge")
 def main() -> None:
     """Serve the Invoice Ninja v4 API on top of an Invoice Ninja v5 server."""
 
 
 @main.command()
-@click.option("--upstream", help="Base URL of the v5 server [NINJA_BRIDGE_UPSTREAM]")
-@click.option("--host", help="Listen address [NINJA_BRIDGE_HOST, default 127.0.0.1]")
-@click.option("--port", type=str, help="Listen port [NINJA_BRIDGE_PORT, default 8000]")
-@click.option("--hash-salt", help="The v5 server's HASH_SALT [NINJA_BRIDGE_HASH_SALT, default empty]")
-@click.option("--public-url", help="The proxy's public base URL [NINJA_BRIDGE_PUBLIC_URL]")
-@click.option("--mappings-dir", help="Directory of mapping overrides [NINJA_BRIDGE_MAPPINGS_DIR]")
-@click.option("--idmap", help="The v4<->v5 id map of a migrated account: a SQLite file or a postgresql:// DSN "
-                              "[NINJA_BRIDGE_IDMAP, default none: v4 id = decoded v5 key]")
-@click.option("--native-id-base", type=str, help="First v4 id of records created in v5 after cut-over; must equal "
-                                                 "the id map's [NINJA_BRIDGE_NATIVE_ID_BASE, default the map's]")
-@click.option("--idmap-poll-interval", type=str,
-              help="Seconds between checks of the id map for changes; SIGHUP reloads at once "
-                   "[NINJA_BRIDGE_IDMAP_POLL_INTERVAL, default 2]")
-@click.option("--token-map", help="File (mode 0600) mapping legacy v4 tokens to v5 tokens, see `ninja-bridge tokens` "
-                                  "[NINJA_BRIDGE_TOKEN_MAP]")
-@click.option("--token-map-passthrough/--no-token-map-passthrough", default=None,
-              help="Send tokens missing from the token map upstream unchanged, or refuse them "
-                   "[NINJA_BRIDGE_TOKEN_MAP_PASSTHROUGH, default passthrough]")
+@settings_options
 def serve(**flags: object) -> None:
-    """Run the proxy in front of a v5 server."""
+    """Run the proxy in front of a v5 server.
+
+    Every setting below can also be given as an environment variable (named in brackets) or in
+    the --config file. Health: /healthz, /readyz; Prometheus metrics: /metrics.
+    """
     from .app import create_app
+    from .server import serve as run
     from .ids.live import IdMapConfigError
     from .tokens import TokenMapError
 
@@ -69,7 +103,36 @@ def serve(**flags: object) -> None:
         fail("the mappings are invalid:\n  " + "\n  ".join(str(p) for p in exc.problems))
     except (IdMapConfigError, TokenMapError) as exc:
         fail(f"refusing to start: {exc}")
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    try:
+        asyncio.run(run(app, settings))
+    except OSError as exc:  # e.g. the port is taken
+        fail(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}")
+
+
+@main.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("show")
+@settings_options
+def config_show(**flags: object) -> None:
+    """Print the effective configuration as YAML, secrets redacted.
+
+    The output is a --config file once the [redacted] values are filled in or removed.
+    """
+    settings = settings_or_exit(**flags)
+    click.echo(yaml.safe_dump(shown_settings(settings), sort_keys=False), nl=False)
+
+
+def shown_settings(settings: Settings) -> dict[str, object]:
+    values = settings.model_dump(mode="json")
+    for name, value in values.items():
+        if Settings.is_secret(name) and value:
+            values[name] = REDACTED
+        elif isinstance(value, str):
+            values[name] = redact_text(value)  # e.g. a password inside a URL
+    return values
 
 
 @main.command()
@@ -131,7 +194,9 @@ async def _run_demo(host: str, port: int) -> None:
     await sandbox_runner.setup()
     await web.TCPSite(sandbox_runner, "127.0.0.1", 0).start()
     sandbox_port = sandbox_runner.addresses[0][1]
-    settings = settings_or_exit(upstream=f"http://127.0.0.1:{sandbox_port}", host=host, port=port)
+    # A per-run relay secret turns v4 hooks on: the sandbox's webhooks die with the demo anyway.
+    settings = settings_or_exit(upstream=f"http://127.0.0.1:{sandbox_port}", host=host, port=port,
+                                webhook_secret=secrets.token_urlsafe(32))
     proxy_runner = web.AppRunner(create_app(settings), access_log=None)
     await proxy_runner.setup()
     await web.TCPSite(proxy_runner, host, port).start()

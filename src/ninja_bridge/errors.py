@@ -16,7 +16,7 @@ class V4Error(Exception):
         super().__init__(f"{status}: {body}")
         self.status = status
         self.body = body
-        self.kind = kind  # for metrics and logs: client, upstream, translation
+        self.kind = kind  # for metrics and logs: client, upstream, translation, timeout
 
 
 def invalid_token() -> V4Error:
@@ -35,8 +35,8 @@ def bad_request(message: str) -> V4Error:
     return V4Error(400, {"error": {"message": message}})
 
 
-def validation_failed(errors: dict[str, list[str]]) -> V4Error:
-    return V4Error(422, {"message": "The given data was invalid.", "errors": errors})
+def validation_failed(errors: dict[str, list[str]], *, kind: str = "client") -> V4Error:
+    return V4Error(422, {"message": "The given data was invalid.", "errors": errors}, kind=kind)
 
 
 def payload_too_large(limit: int) -> V4Error:
@@ -51,14 +51,19 @@ def upstream_unreachable(detail: str) -> V4Error:
     return V4Error(502, {"error": {"message": f"The v5 server could not be reached: {detail}"}}, kind="upstream")
 
 
-def upstream_bad_answer(detail: str) -> V4Error:
+def upstream_bad_answer(detail: str, *, kind: str = "upstream") -> V4Error:
     return V4Error(502, {"error": {"message": f"The v5 server gave an answer that cannot be used: {detail}"}},
+                   kind=kind)
+
+
+def upstream_timeout(seconds: float, what: str = "answer") -> V4Error:
+    return V4Error(504, {"error": {"message": f"The v5 server did not {what} within {seconds:g} seconds"}},
                    kind="upstream")
 
 
-def upstream_timeout(seconds: float) -> V4Error:
-    return V4Error(504, {"error": {"message": f"The v5 server did not answer within {seconds:g} seconds"}},
-                   kind="upstream")
+def request_timeout(seconds: float) -> V4Error:
+    return V4Error(504, {"error": {"message": f"The request did not complete within {seconds:g} seconds"}},
+                   kind="timeout")
 
 
 def upstream_unavailable(detail: str) -> V4Error:

@@ -143,7 +143,8 @@ class ResourceProxy:
         try:
             v5_body = self.plan.to_v5(v4_body)
         except TranslationError as exc:
-            raise errors.validation_failed({exc.field: [f"The {exc.field} field is invalid: {exc.message}."]})
+            raise errors.validation_failed({exc.field: [f"The {exc.field} field is invalid: {exc.message}."]},
+                                           kind="translation") from exc
         for name in self.spec.rewrites.get(operation, []):
             v5_body = await REWRITES[name](v4_body, v5_body, exchange)
         return v5_body
@@ -207,16 +208,21 @@ class ResourceProxy:
         return Context(ids=exchange.ids, created=created, account_key=exchange.notes.get("account_key", ""))
 
     async def item_answer(self, exchange: Exchange, body: dict, tree: IncludeTree, created: bool = False):
-        record = body.get("data")
+        return json_response(200, {"data": await self.render(exchange, body.get("data"), tree, created)})
+
+    async def render(self, exchange: Exchange, record: Any, tree: IncludeTree, created: bool = False,
+                     plan: EntityPlan | None = None) -> dict:
+        """One v5 record as v4 shows it (in this resource's shape unless `plan` names another)."""
         if not isinstance(record, dict):
             raise errors.upstream_bad_answer("no record in the answer")
-        await self.fan_out(exchange, [record], tree)
+        plan = plan or self.plan
+        await self.fan_out(exchange, [record], tree, plan)
         with undecodable_ids_as_v4_error():
-            data = self.plan.to_v4(record, tree, self.context(exchange, created))
-        return json_response(200, {"data": data})
+            return plan.to_v4(record, tree, self.context(exchange, created))
 
-    async def fan_out(self, exchange: Exchange, rows: list[dict], tree: IncludeTree) -> None:
-        await fan_out(exchange, self.plan, rows, tree)
+    async def fan_out(self, exchange: Exchange, rows: list[dict], tree: IncludeTree,
+                      plan: EntityPlan | None = None) -> None:
+        await fan_out(exchange, plan or self.plan, rows, tree)
 
     def pagination(self, exchange: Exchange, v5: dict) -> dict:
         current = int(v5.get("current_page") or 1)
@@ -276,7 +282,7 @@ def undecodable_ids_as_v4_error() -> Iterator[None]:
         yield
     except IdError as exc:
         raise errors.upstream_bad_answer(
-            f"{exc} (is NINJA_BRIDGE_HASH_SALT the v5 server's HASH_SALT?)") from exc
+            f"{exc} (is NINJA_BRIDGE_HASH_SALT the v5 server's HASH_SALT?)", kind="translation") from exc
 
 
 async def read_json_body(request: web.Request) -> dict:

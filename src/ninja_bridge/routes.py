@@ -38,7 +38,9 @@ def route_table(mappings: Mappings) -> list[V4Route]:
 def all_routes(mappings: Mappings) -> list[tuple[str, str]]:
     """Every (method, path) the proxy serves: the resources' routes and the special ones."""
     from .resources.special import SPECIAL_ROUTES  # the handlers import the proxy, which needs no routes
+    from .webhooks import HOOK_ROUTES
 
     routes = [(route.method, route.path) for route in route_table(mappings)]
     routes += [(route.method, API_PREFIX + route.path) for route in SPECIAL_ROUTES]
+    routes += HOOK_ROUTES
     return list(dict.fromkeys(routes))

@@ -14,9 +14,13 @@ from typing import Any, AsyncIterator, Mapping
 
 import aiohttp
 import orjson
+import yarl
 
 from . import errors
 from .config import Settings
+from .metrics import (UPSTREAM_BAD_ANSWER, UPSTREAM_CONNECTION, UPSTREAM_SERVER_ERROR, UPSTREAM_TIMEOUT, Metrics,
+                      UpstreamTimer)
+from .observability import debug_enabled, log, redact, redact_text
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_DELAY = 0.05
@@ -34,10 +38,15 @@ class UpstreamResponse:
 
 
 class Upstream:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics
+        self.probe_timeout = aiohttp.ClientTimeout(total=settings.upstream_connect_timeout + 5,
+                                                   sock_connect=settings.upstream_connect_timeout)
         self.base = settings.upstream_base
         self.retries = settings.upstream_retries
         self.total_timeout = settings.upstream_total_timeout
+        self.connect_timeout = settings.upstream_connect_timeout
+        self.read_timeout = settings.upstream_read_timeout
         self.timeout = aiohttp.ClientTimeout(
             total=settings.upstream_total_timeout,
             sock_connect=settings.upstream_connect_timeout,
@@ -97,9 +106,40 @@ class Upstream:
         try:
             return await response.read()
         except asyncio.TimeoutError as exc:
-            raise errors.upstream_timeout(self.total_timeout) from exc
+            raise self._failed(UPSTREAM_TIMEOUT, self._timeout(exc)) from exc
         except aiohttp.ClientError as exc:
-            raise errors.upstream_unreachable(type(exc).__name__) from exc
+            raise self._failed(UPSTREAM_CONNECTION, errors.upstream_unreachable(type(exc).__name__)) from exc
+
+    def _timeout(self, exc: BaseException) -> errors.V4Error:
+        """The 504 naming the bound that was hit: connect, read (between bytes) or total."""
+        if isinstance(exc, aiohttp.ConnectionTimeoutError):
+            return errors.upstream_timeout(self.connect_timeout, "accept a connection")
+        if isinstance(exc, aiohttp.SocketTimeoutError):
+            return errors.upstream_timeout(self.read_timeout, "send anything")
+        return errors.upstream_timeout(self.total_timeout)
+
+    def _count_error(self, kind: str) -> None:
+        if self.metrics is not None:
+            self.metrics.upstream_errors.labels(kind=kind).inc()
+
+    def _failed(self, kind: str, error: errors.V4Error) -> errors.V4Error:
+        self._count_error(kind)
+        return error
+
+    async def probe(self) -> str | None:
+        """None when v5 answers HTTP below 500 (no token is sent: v5's 403 counts), else what is wrong."""
+        if self._session is None:
+            return "the v5 client is not started"
+        try:
+            async with self._session.get(self.url("ping"), headers=self.headers(None), allow_redirects=False,
+                                         timeout=self.probe_timeout) as response:
+                if response.status >= 500:
+                    return f"v5 answered {response.status}"
+                return None
+        except asyncio.TimeoutError:
+            return "v5 did not answer in time"
+        except (aiohttp.ClientError, OSError) as exc:
+            return f"v5 cannot be reached: {_describe(exc)}"
 
     @asynccontextmanager
     async def open(self, method: str, path: str, *, headers: Mapping[str, str], query: Any = None,
@@ -108,23 +148,33 @@ class Upstream:
         if self._session is None:
             raise errors.upstream_unavailable("the proxy is not started")
         attempts = 1 + (self.retries if method in IDEMPOTENT and not _is_stream(data) else 0)
+        if debug_enabled():
+            url = str(yarl.URL(self.url(path)).update_query(query or {}))
+            log.debug("upstream_call", method=method, url=redact_text(url), headers=redact(dict(headers)))
         for attempt in range(attempts):
+            timer = UpstreamTimer(self.metrics, method)
             try:
                 response = await self._session.request(method, self.url(path), params=query, data=data,
                                                        headers=headers, allow_redirects=False)
             except asyncio.TimeoutError as exc:
-                raise errors.upstream_timeout(self.total_timeout) from exc
+                timer.stop()
+                raise self._failed(UPSTREAM_TIMEOUT, self._timeout(exc)) from exc
             except (aiohttp.ClientConnectionError, OSError) as exc:
+                timer.stop()
                 if attempt + 1 < attempts:
                     await asyncio.sleep(RETRY_DELAY * (attempt + 1))
                     continue
-                raise errors.upstream_unreachable(_describe(exc)) from exc
+                raise self._failed(UPSTREAM_CONNECTION, errors.upstream_unreachable(_describe(exc))) from exc
             except aiohttp.ClientError as exc:
-                raise errors.upstream_bad_answer(_describe(exc)) from exc
+                timer.stop()
+                raise self._failed(UPSTREAM_BAD_ANSWER, errors.upstream_bad_answer(_describe(exc))) from exc
+            if response.status >= 500:
+                self._count_error(UPSTREAM_SERVER_ERROR)
             try:
                 yield response
             finally:
                 response.release()
+                timer.stop()
             return
 
 

@@ -118,3 +118,12 @@ async def test_pdf_padding_streams_large_bodies(client):
     assert body.startswith(b"%PDF-1.4") and body.endswith(b"%%EOF\n")
     bulk = await client.post("/api/v1/credits/bulk", json={"action": "download", "ids": [H(201)]})
     assert bulk.headers["Content-Type"] == "application/pdf"
+
+
+async def test_pdf_size_default_is_a_store_setting(client, store):
+    store.pdf_size = 200000
+    response = await client.get(f"/api/v1/invoices/{H(202)}/download")
+    body = await response.read()
+    assert len(body) == 200000 and body.endswith(b"%%EOF\n")
+    overridden = await client.get(f"/api/v1/invoices/{H(202)}/download?pdf_size=100000")
+    assert len(await overridden.read()) == 100000

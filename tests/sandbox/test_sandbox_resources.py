@@ -502,3 +502,12 @@ async def test_contact_rules_of_the_contact_repository(client, store):
     }))
     assert [c["id"] for c in moved["contacts"]] == [H(northwind_contact["id"])]
     assert [c["first_name"] for c in store.table("client_contacts").where(client_id=101)] == ["Maria"]
+
+
+async def test_contacts_are_listed_primary_first(client, store):
+    key = client_key(store, "Northwind Traders")
+    maria, thomas = (await data(await client.get(f"/api/v1/clients/{H(key)}")))["contacts"]
+    updated = await data(await client.put(f"/api/v1/clients/{H(key)}", json={"contacts": [
+        {"id": maria["id"], "email": maria["email"]}, {"id": thomas["id"], "email": thomas["email"], "is_primary": True},
+    ]}))
+    assert [(c["id"], c["is_primary"]) for c in updated["contacts"]] == [(thomas["id"], True), (maria["id"], False)]

@@ -8,7 +8,7 @@ from typing import Awaitable, Callable, Iterable
 
 from aiohttp import web
 
-from ninja_bridge.sandbox import account, actions, files, handlers
+from ninja_bridge.sandbox import account, actions, files, handlers, webhooks
 from ninja_bridge.sandbox.entities import ROUTED_ENTITIES
 from ninja_bridge.sandbox.errors import ApiError, invalid_token, method_not_supported, route_not_found, server_error
 from ninja_bridge.sandbox.protocol import error_response, json_response, store_of
@@ -123,4 +123,5 @@ def create_app(token: str = account.SANDBOX_TOKEN, hash_salt: str = "", seed: bo
         if fixture is not None:
             app["v4_fixture"] = fixture
     add_routes(app)
+    webhooks.install(app, store)
     return app

@@ -21,6 +21,10 @@ Include = Callable[[SandboxStore, Record, IncludeTree], Any]
 Computed = Callable[[SandboxStore, Record], Any]
 
 
+# Never taken from a request: keys and lifecycle columns change only through their own routes.
+ALWAYS_READONLY = frozenset({"id", "created_at", "updated_at", "archived_at", "is_deleted"})
+
+
 @dataclass(frozen=True)
 class Entity:
     """One v5 model as the API exposes it."""
@@ -30,7 +34,7 @@ class Entity:
     fields: dict[str, Any]  # output field -> default, in the transformer's order
     foreign_keys: dict[str, str | None] = field(default_factory=dict)  # field -> table (None: not emulated)
     computed: dict[str, Computed] = field(default_factory=dict)
-    readonly: frozenset[str] = frozenset()
+    readonly: frozenset[str] = frozenset()  # beyond ALWAYS_READONLY
     includes: dict[str, Include] = field(default_factory=dict)
     default_includes: tuple[str, ...] = ()
     # Eloquent relations that `?include=` accepts on lists although the transformer renders nothing.
@@ -39,11 +43,13 @@ class Entity:
     filters: frozenset[str] = frozenset()  # entity-specific query filters (beyond the common ones)
 
     @property
+    def protected_fields(self) -> frozenset[str]:
+        return self.readonly | ALWAYS_READONLY
+
+    @property
     def valid_relations(self) -> frozenset[str]:
         return frozenset(self.includes) | self.silent_relations
 
-
-ALWAYS_READONLY = frozenset({"id", "created_at", "updated_at", "archived_at", "is_deleted"})
 
 
 def custom_values() -> dict[str, str]:
@@ -189,6 +195,16 @@ def payments_of(kind: str) -> Include:
 
 def children(kind: str, foreign_key: str) -> Include:
     return has_many(kind, lambda record: {foreign_key: record["id"]})
+
+
+def contacts_of(kind: str, foreign_key: str) -> Include:
+    """Client::contacts() / Vendor::contacts(): `orderBy('is_primary', 'desc')`, the primary contact first."""
+
+    def include(store: SandboxStore, record: Record, nested: IncludeTree) -> list:
+        rows = sorted(store.table(kind).where(**{foreign_key: record["id"]}), key=lambda row: not row["is_primary"])
+        return [render(store, ENTITIES[kind], row, nested) for row in rows]
+
+    return include
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,7 +481,7 @@ ENTITY_LIST: list[Entity] = [
         readonly=ALWAYS_READONLY | {"balance", "paid_to_date", "payment_balance", "credit_balance",
                                     "last_login", "client_hash", "display_name", "has_valid_vat_number"},
         includes={
-            "contacts": children("client_contacts", "client_id"),
+            "contacts": contacts_of("client_contacts", "client_id"),
             "documents": documents_of("clients"),
             "gateway_tokens": empty_list,
             "activities": empty_list,
@@ -626,7 +642,7 @@ ENTITY_LIST: list[Entity] = [
         computed={"display_name": vendor_display_name},
         readonly=ALWAYS_READONLY | {"last_login", "display_name"},
         includes={
-            "contacts": children("vendor_contacts", "vendor_id"),
+            "contacts": contacts_of("vendor_contacts", "vendor_id"),
             "documents": documents_of("vendors"),
             "activities": empty_list,
         },

@@ -69,7 +69,7 @@ async def pdf_download(request: web.Request, entity: Entity, record: Record) -> 
         f"Amount: {record.get('amount', 0.0):.2f}",
         f"Balance: {record.get('balance', 0.0):.2f}",
     ]
-    size = max(0, billing.to_float(request.query.get("pdf_size", 0)))
+    size = max(0, billing.to_float(request.query.get("pdf_size", store.pdf_size)))
     data = build_pdf(lines, pad_to=int(size))
     filename = f"{entity.model}_{record.get('number') or store.encode(record['id'])}.pdf"  # getFileName()
     return await stream_bytes(request, data, "application/pdf", filename)

@@ -126,7 +126,7 @@ async def update_company(request: web.Request) -> web.Response:
     if isinstance(payload.get("settings"), dict):
         store.company["settings"] = {**store.company.get("settings", {}), **payload["settings"]}
     store.company["updated_at"] = store.now()
-    return json_response({"data": account.company_payload(store)})
+    return envelope_response(request, account.company_payload(store))  # itemResponse, like other entities
 
 
 async def ping(request: web.Request) -> web.Response:

@@ -124,7 +124,7 @@ def blank_record(entity: Entity) -> Record:
 
 def assign_fields(entity: Entity, record: Record, payload: dict) -> None:
     for name, value in payload.items():
-        if name not in entity.fields or name in entity.readonly or name in entity.computed:
+        if name not in entity.fields or name in entity.protected_fields or name in entity.computed:
             continue
         if name in entity.foreign_keys:
             record[name] = stored_key(value)

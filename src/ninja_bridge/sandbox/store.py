@@ -157,12 +157,13 @@ class SandboxStore:
         self.owner_user_key: int | None = None
         self.frozen_now: int | None = None
         self.recent_writes: dict[str, float] = {}
+        self.pdf_size = 0  # default size of rendered PDFs (`?pdf_size=` overrides), for streaming tests
         self.password_confirmed_until = 0.0
 
     def belongs_to_other_company(self, table_name: str, key: object) -> bool:
         if type(key) is not int:
             return False
-        first_own_key = TABLE_KEY_OFFSETS.get(table_name, DEFAULT_KEY_OFFSET)
+        first_own_key = TABLE_KEY_OFFSETS.get(table_name, DEFAULT_KEY_OFFSET) + self.key_shift
         return max(1, first_own_key - OTHER_COMPANY_ROWS) <= key < first_own_key
 
     def table(self, name: str) -> Table:

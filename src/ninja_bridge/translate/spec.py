@@ -6,7 +6,7 @@ Every problem is reported with its file, key and reason, so ``check-mappings`` c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -70,6 +70,23 @@ class VariantSpec(_Strict):
     resource: str  # the resource (v5 path and entity) that serves records of this kind
     flag: str  # a truthy v4 body field that makes a create one of these
     list_when: dict[str, list[str]] = Field(default_factory=dict)  # v4 query values that list these
+class ActionSpec(_Strict):
+    """How one v4 ``?action=`` runs on v5. Neither `bulk` nor `route`: v4 accepted the action and
+    changed nothing for these records (e.g. markPaid on a quote), so the record is answered as is."""
+
+    bulk: str | None = None  # POST {v5 path}/bulk {"action": bulk, "ids": [id]}
+    route: str | None = None  # GET {v5 path}/{id}/{route}
+    answers: str | None = None  # entity of a record the v5 answer creates (quote convert: the invoice)
+    skip_if: dict[str, list[Any]] = Field(default_factory=dict)  # v5 values where v4 did nothing, v5 refuses
+
+
+class KindActions(_Strict):
+    """The actions of records of another v5 kind reached through this resource's v4 ids
+    (``/invoices/{id}`` also names quotes and recurring invoices)."""
+
+    v5_path: str
+    entity: str | None = None  # v4 shape of these records; None: the entity of that kind, else the resource's
+    actions: dict[str, ActionSpec] = Field(default_factory=dict)
 
 
 class ResourceSpec(_Strict):
@@ -85,6 +102,19 @@ class ResourceSpec(_Strict):
     rewrites: dict[Operation, list[str]] = Field(default_factory=dict)
     error_fields: dict[str, str] = Field(default_factory=dict)  # v5 error key -> v4 field
     variants: dict[str, VariantSpec] = Field(default_factory=dict)  # v5 kind -> how it is served
+    # v4 `PUT /{name}/{id}?action=` -> v5. None: v4's update ignored `action` (a plain update);
+    # {}: v4 ran actions here but none has a v5 equivalent (every action answers v4's 400).
+    actions: dict[str, ActionSpec] | None = None
+    kind_actions: dict[str, KindActions] = Field(default_factory=dict)  # v5 kind -> its actions
+
+
+class HookSpec(_Strict):
+    """A v4 hook event (``POST /hooks {"event": name}``): its number, the same in v4 and v5, and
+    what v4 posted for it: the v4 entity shape and the includes v4's listener asked for."""
+
+    event_id: int = Field(ge=1)
+    entity: str  # an entity of these mappings; an event whose entity is not mapped cannot be relayed
+    includes: list[str] = Field(default_factory=list)  # v4 include paths, e.g. [client, invoice]
 
 
 class Settings(_Strict):
@@ -96,6 +126,7 @@ class MappingFile(_Strict):
     tables: dict[str, ValueTable] = Field(default_factory=dict)
     entities: dict[str, EntitySpec] = Field(default_factory=dict)
     resources: dict[str, ResourceSpec] = Field(default_factory=dict)
+    hooks: dict[str, HookSpec] = Field(default_factory=dict)  # v4 hook event name -> spec
 
 
 @dataclass(frozen=True)
@@ -120,6 +151,7 @@ class Mappings:
     tables: dict[str, ValueTable]
     entities: dict[str, EntitySpec]
     resources: dict[str, ResourceSpec]
+    hooks: dict[str, HookSpec] = dataclass_field(default_factory=dict)
 
 
 def builtin_mappings_dir() -> Path:
@@ -133,7 +165,7 @@ def builtin_mappings_dir() -> Path:
 def load_mappings(override_dir: Path | None = None, *, known_functions: set[str] | None = None) -> Mappings:
     """Load the built-in mappings, merge an operator's directory over them, validate the result."""
     problems: list[MappingProblem] = []
-    merged: dict[str, dict[str, Any]] = {"tables": {}, "entities": {}, "resources": {}}
+    merged: dict[str, dict[str, Any]] = {"tables": {}, "entities": {}, "resources": {}, "hooks": {}}
     origin: dict[tuple[str, str], str] = {}
     settings = Settings()
     dirs = [builtin_mappings_dir()] + ([override_dir] if override_dir else [])
@@ -151,7 +183,7 @@ def load_mappings(override_dir: Path | None = None, *, known_functions: set[str]
                 continue
             if parsed.settings is not None:
                 settings = parsed.settings
-            for section in ("tables", "entities", "resources"):
+            for section in ("tables", "entities", "resources", "hooks"):
                 for name, spec in getattr(parsed, section).items():
                     raw = spec.model_dump(exclude_unset=True)
                     earlier = origin.get((section, name))
@@ -170,6 +202,7 @@ def load_mappings(override_dir: Path | None = None, *, known_functions: set[str]
             tables={k: ValueTable(**v) for k, v in merged["tables"].items()},
             entities={k: EntitySpec(**v) for k, v in merged["entities"].items()},
             resources={k: ResourceSpec(**v) for k, v in merged["resources"].items()},
+            hooks={k: HookSpec(**v) for k, v in merged["hooks"].items()},
         )
     except ValidationError as exc:  # only reachable through a bad override merge
         raise MappingError(problems + [MappingProblem("(merged)", "-", str(exc))]) from exc
@@ -263,8 +296,37 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
         for kind, variant in resource.variants.items():
             if variant.resource not in mappings.resources:
                 problem("resources", name, f"variants.{kind}.resource", f"unknown resource {variant.resource!r}")
+        problems.extend(_check_actions(name, resource, mappings, origin))
         for operation, names in resource.rewrites.items():
             for function in names:
                 if known_functions is not None and function not in known_functions:
                     problem("resources", name, f"rewrites.{operation}", f"unknown function {function!r}")
+    seen_event_ids: dict[int, str] = {}
+    for name, hook in mappings.hooks.items():
+        earlier = seen_event_ids.setdefault(hook.event_id, name)
+        if earlier != name:
+            problem("hooks", name, "event_id", f"{hook.event_id} is already the id of {earlier!r}")
+        entity = mappings.entities.get(hook.entity)
+        if entity is None:
+            continue  # not (yet) mapped: allowed, the proxy refuses to subscribe to that event
+        for path in hook.includes:
+            if path.split(".", 1)[0] not in entity.includes:
+                problem("hooks", name, "includes", f"{path!r} is not an include of entity {hook.entity!r}")
+    return problems
+
+
+def _check_actions(name: str, resource: ResourceSpec, mappings: Mappings, origin: dict) -> list[MappingProblem]:
+    file = origin.get(("resources", name), "?")
+    tables = [("actions", resource.actions or {})] + [
+        (f"kind_actions.{kind}.actions", spec.actions) for kind, spec in resource.kind_actions.items()]
+    problems = [MappingProblem(file, f"resources.{name}.kind_actions.{kind}.entity", f"unknown entity {spec.entity!r}")
+                for kind, spec in resource.kind_actions.items()
+                if spec.entity is not None and spec.entity not in mappings.entities]
+    for key, actions in tables:
+        for action, spec in actions.items():
+            where = f"resources.{name}.{key}.{action}"
+            if spec.bulk and spec.route:
+                problems.append(MappingProblem(file, where, "give either bulk or route, not both"))
+            if spec.answers is not None and spec.answers not in mappings.entities:
+                problems.append(MappingProblem(file, f"{where}.answers", f"unknown entity {spec.answers!r}"))
     return problems

@@ -1,0 +1,232 @@
+"""v4 actions on single records: ``PUT /{resource}/{id}?action=X``, ``POST /email_invoice`` and the
+streamed ``GET /download/{id}``.
+
+Which actions a resource accepts, and which v5 bulk action or per-record route each becomes, is
+data (``actions`` / ``kind_actions`` in ``mappings/``); this module is the one generic handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Any, Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+
+from . import errors
+from .ids.translator import IdError, space_of
+from .observability import log
+from .proxy import Exchange, ResourceProxy, json_response, read_json_body
+from .translate.plan import Context
+from .translate.spec import ActionSpec, Mappings
+from .translate.structural import invoice_filename
+from .upstream import Upstream
+
+Operation = Callable[[Exchange], Awaitable[web.StreamResponse]]
+
+# v5 renders PDFs of invoices and quotes only (recurring invoices have no download route).
+PDF_KINDS = frozenset({"invoice", "quote"})
+DOWNLOAD_CHUNK = 64 * 1024
+
+
+def unsupported(action: str) -> errors.V4Error:
+    # v4's BaseAPIController::errorResponse: the error is a bare string (v4-api §6.1).
+    return errors.V4Error(400, {"error": f"Action [{action}] is not supported"})
+
+
+@dataclass(frozen=True)
+class Target:
+    """The v5 record a v4 id names, and how actions on records of its kind run."""
+
+    v4_id: int
+    kind: str
+    v5_id: str
+    v5_path: str
+    entity: str
+    actions: dict[str, ActionSpec]
+
+    @property
+    def path(self) -> str:
+        return f"{self.v5_path}/{self.v5_id}"
+
+
+class Actions:
+    """Action tables of every resource, resolved once from the mappings."""
+
+    def __init__(self, mappings: Mappings) -> None:
+        self.mappings = mappings
+        self.entity_of_kind = {spec.kind: name for name, spec in mappings.entities.items() if spec.kind}
+
+    # -- finding the record -------------------------------------------------------------------
+
+    def target(self, resource: ResourceProxy, exchange: Exchange, raw_id: str) -> Target:
+        """The record `raw_id` names through `resource`, with v4's three not-found answers."""
+        if not raw_id.isdigit():
+            raise errors.record_not_found()
+        v4_id = int(raw_id)
+        if v4_id == 0:
+            raise errors.V4Error(404, {"error": "Record not found"})
+        try:
+            kind, v5_id = exchange.ids.locate(space_of(resource.kind), v4_id)
+        except IdError as exc:
+            raise errors.record_not_found() from exc
+        spec = resource.spec
+        if kind == resource.kind:
+            return Target(v4_id, kind, v5_id, spec.v5_path, spec.entity, spec.actions or {})
+        other = spec.kind_actions.get(kind)
+        if other is None:
+            raise errors.record_not_found()
+        entity = other.entity or self.entity_of_kind.get(kind, spec.entity)
+        return Target(v4_id, kind, v5_id, other.v5_path, entity, other.actions)
+
+    # -- PUT /{resource}/{id}?action= --------------------------------------------------------
+
+    def update_or_act(self, resource: ResourceProxy, update: Operation) -> Operation:
+        """v4's update(): with an `action` (query or body) it runs the action instead."""
+
+        async def handle(exchange: Exchange) -> web.StreamResponse:
+            name = await requested_action(exchange.request)
+            if name is None:
+                return await update(exchange)
+            return await self.act(resource, exchange, name)
+
+        return handle
+
+    async def act(self, resource: ResourceProxy, exchange: Exchange, name: str) -> web.Response:
+        tree = resource.includes(exchange.request)
+        query = resource.include_query(tree)
+        target = self.target(resource, exchange, exchange.request.match_info["id"])
+        # v4 found the record (404) before it looked at the action (400); v4's validation of the
+        # update body before the action is not replicated: an action never uses the body.
+        record = await read_record(exchange, target, query)
+        spec = target.actions.get(name)
+        if spec is None:
+            raise unsupported(name)
+        answer = await perform(exchange, target, spec, record, query)
+        if spec.answers:  # a new record (quote convert: the invoice)
+            data = await resource.render(exchange, answer, tree, plan=exchange.plans[spec.answers])
+            return json_response(200, {"data": data})
+        if answer is None:  # v5 answered a message: read the record as the action left it
+            answer = await read_record(exchange, target, query)
+        data = await resource.render(exchange, answer, tree, plan=exchange.plans[target.entity])
+        data["id"] = target.v4_id  # the record the client named, whatever shape rendered it
+        return json_response(200, {"data": data})
+
+    # -- POST /email_invoice ------------------------------------------------------------------
+
+    async def email_invoice(self, invoices: ResourceProxy, exchange: Exchange) -> web.Response:
+        body = await read_json_body(exchange.request)
+        raw_id = next((body[key] for key in ("id", "invoice_id", "public_id") if body.get(key) not in (None, "")),
+                      None)
+        if raw_id is None and body.get("invoice_number"):
+            raw_id = await self.v4_id_by_number(exchange, str(body["invoice_number"]))
+        if raw_id is None:
+            raise errors.bad_request("Name the invoice to email: id, invoice_id, public_id or invoice_number")
+        target = self.target(invoices, exchange, str(raw_id))
+        record = await read_record(exchange, target, [])
+        spec = target.actions.get("emailInvoice")
+        if spec is None:
+            raise unsupported("emailInvoice")
+        extra = [("email_type", body["reminder"])] if body.get("reminder") in REMINDERS else []
+        await perform(exchange, target, spec, record, extra)
+        return json_response(200, {"message": "success"})  # v4: no `data` wrapper (v4-api §6.3)
+
+    async def v4_id_by_number(self, exchange: Exchange, number: str) -> int:
+        found = await exchange.fetch_json("invoices", query=[("number", number), ("per_page", "1")])
+        rows = found.get("data") if isinstance(found, dict) else None
+        if not rows:
+            raise errors.route_not_found(f"Invoice {number} does not exist")
+        return exchange.ids.to_v4("invoice", rows[0]["id"])
+
+    # -- GET /download/{id} -------------------------------------------------------------------
+
+    async def download(self, invoices: ResourceProxy, exchange: Exchange) -> web.StreamResponse:
+        """The PDF, passed to the client chunk by chunk as v5 sends it: never held whole."""
+        target = self.target(invoices, exchange, exchange.request.match_info["id"])
+        record = await read_record(exchange, target, [])
+        if record.get("is_deleted") or target.kind not in PDF_KINDS:
+            raise errors.route_not_found()  # v4: abort(404) for a deleted invoice (v4-api §6.4)
+        exchange.v5_route = f"GET /api/v1/{target.path}/download"
+        headers = Upstream.headers(exchange.token)
+        async with exchange.upstream.open("GET", f"{target.path}/download", headers=headers) as upstream:
+            if upstream.status != 200:
+                raise errors.from_v5(upstream.status, await json_or_none(upstream), lambda key: key)
+            response = web.StreamResponse(headers=pdf_headers(invoice_filename(record, Context())))
+            if upstream.content_length is not None:
+                response.content_length = upstream.content_length
+            await response.prepare(exchange.request)
+            try:
+                async for chunk in upstream.content.iter_chunked(DOWNLOAD_CHUNK):
+                    await response.write(chunk)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                # Headers are gone: the only honest signal left is a cut connection.
+                log.warning("download_cut", v5_route=exchange.v5_route, error=type(exc).__name__)
+                if exchange.request.transport is not None:
+                    exchange.request.transport.close()
+                return response
+            await response.write_eof()
+            return response
+
+
+REMINDERS = ("reminder1", "reminder2", "reminder3")
+
+
+async def requested_action(request: web.Request) -> str | None:
+    """`action` as Laravel's $request->action read it: the JSON body first, then the query."""
+    body = await read_json_body(request)
+    value = body.get("action")
+    if value in (None, "", False):
+        value = request.query.get("action")
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+async def read_record(exchange: Exchange, target: Target, query: Any) -> dict:
+    body = await exchange.call("GET", target.path, query=query)
+    record = body.get("data")
+    if not isinstance(record, dict):
+        raise errors.upstream_bad_answer("no record in the answer")
+    return record
+
+
+async def perform(exchange: Exchange, target: Target, spec: ActionSpec, record: dict, query: Any) -> dict | None:
+    """Runs one action on v5; the record v5 answered with, or None when it answered a message."""
+    if spec.bulk is None and spec.route is None or skipped(spec, record):
+        return record
+    if spec.route is not None:
+        body = await exchange.call("GET", f"{target.path}/{spec.route}", query=query)
+        data = body.get("data")
+        return data if isinstance(data, dict) else None
+    # Bulk answers a page of the affected rows: size it to the ids so no page limit cuts it.
+    ids = [target.v5_id]
+    body = await exchange.call("POST", f"{target.v5_path}/bulk", query=[*query, ("per_page", str(len(ids)))],
+                               body={"action": spec.bulk, "ids": ids})
+    rows = body.get("data")
+    return next((row for row in rows if isinstance(row, dict) and row.get("id") == target.v5_id), None) \
+        if isinstance(rows, list) else None
+
+
+def skipped(spec: ActionSpec, record: dict) -> bool:
+    """v4 did nothing (and answered the record) where v5 refuses, e.g. markPaid on a paid invoice."""
+    return any(record.get(field) in values for field, values in spec.skip_if.items())
+
+
+def pdf_headers(filename: str) -> dict[str, str]:
+    """v4 BaseAPIController::fileReponse (v4-api §6.4). v4 set them with PHP header(), so the
+    wire may have said text/html; the intended application/pdf is what clients can use."""
+    return {
+        "Content-Type": "application/pdf",
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "public, must-revalidate, max-age=0",
+        "Last-Modified": formatdate(usegmt=True),
+    }
+
+
+async def json_or_none(response: aiohttp.ClientResponse) -> Any:
+    try:
+        return await response.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        return None
