@@ -115,6 +115,8 @@ async def test_the_reloader_stops_with_the_app(aiohttp_client, sandbox_server, t
     reloader = proxy.server.app[IDMAP_RELOADER]
     task = reloader._task
     assert task is not None and not task.done()
+    ready = await (await proxy.get("/readyz")).json()
+    assert ready["checks"]["idmap"] == "ok"
     await proxy.close()
     assert task.done() and reloader._task is None
 

@@ -69,6 +69,12 @@ class IdMapReloader:
     def request_reload(self) -> None:
         self._wake.set()
 
+    async def readiness(self, app: object) -> str | None:
+        """The /readyz check: a map is loaded and the store is being watched."""
+        if self._task is None or self._task.done():
+            return "the id map is not being watched for changes"
+        return None
+
     async def start(self) -> None:
         self._version = await asyncio.to_thread(self.store.version)
         loop = asyncio.get_running_loop()
