@@ -3,8 +3,9 @@
 The map is a JSON file written with mode 0600. It holds only the SHA-256 of each v4 token; the v5
 token is either in the file (then the proxy refuses the file if any user besides its owner and
 group may read it: container secret mounts are often 0440) or, with ``--v5-token-env NAME``, in
-the environment variable NAME of the proxy (then the file holds no secret at all). Lookups compare every stored hash with ``hmac.compare_digest`` so the time taken
-says nothing about which entry matched. Neither token is ever logged or echoed.
+the environment variable NAME of the proxy (then the file holds no secret at all). Lookups compare
+every stored hash with ``hmac.compare_digest``, so the time taken says nothing about which entry
+matched. Neither token is ever logged or echoed.
 
     ninja-bridge tokens add --label "ERP" --token-map /etc/ninja-bridge/tokens.json
     ninja-bridge tokens list / remove LABEL_OR_HASH_PREFIX
