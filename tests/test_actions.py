@@ -14,29 +14,34 @@ from ninja_bridge.proxy import ResourceProxy
 from ninja_bridge.translate.spec import ActionSpec, MappingError, load_mappings
 from ninja_bridge.translate.structural import known_functions
 
+
+@pytest.fixture
+def invoice_resources(mappings, plans):
+    """The invoices resource and its variants, wired as the app wires them."""
+    resources = {name: ResourceProxy(name, mappings.resources[name], plans, 15, None)
+                 for name in ("invoices", "quotes", "recurring_invoices")}
+    invoices = resources["invoices"]
+    invoices.variants = {kind: resources[v.resource] for kind, v in invoices.spec.variants.items()}
+    return resources
+
 # BaseAPIController::handleAction's list, plus InvoiceApiController's convert (v4-api §6.1).
 V4_ACTIONS = {"archive", "delete", "restore", "mark_sent", "markSent", "emailInvoice", "markPaid", "convert"}
-# Resources whose v4 update() ran handleAction. Contacts are left out: v5 has no route that
-# archives a single contact (they live inside their client).
+# Resources whose v4 update() ran handleAction (and the invoice variants, which v4 served through
+# /invoices/{id}). Contacts are left out: the whole contacts route is unsupported (no v5 endpoint).
 V4_RESOURCES_WITH_ACTIONS = {"clients", "payments", "credits", "products", "tax_rates", "projects", "expenses",
-                             "vendors", "tasks", "invoices"}
-
-
-def all_action_tables(mappings):
-    for name, resource in mappings.resources.items():
-        yield name, resource.entity, resource.actions or {}
-        for kind, other in resource.kind_actions.items():
-            yield name, kind, other.actions
+                             "vendors", "tasks", "invoices", "quotes", "recurring_invoices"}
 
 
 def test_only_v4_action_names_are_declared(mappings):
-    for resource, kind, actions in all_action_tables(mappings):
-        assert set(actions) <= V4_ACTIONS, (resource, kind, set(actions) - V4_ACTIONS)
+    for name, resource in mappings.resources.items():
+        actions = resource.actions or {}
+        assert set(actions) <= V4_ACTIONS, (name, set(actions) - V4_ACTIONS)
         assert "mark_paid" not in actions  # v4 rejected the snake_case spelling
 
 
 def test_every_v4_resource_with_actions_archives_restores_deletes(mappings):
-    for name in V4_RESOURCES_WITH_ACTIONS & set(mappings.resources):
+    assert V4_RESOURCES_WITH_ACTIONS <= set(mappings.resources)
+    for name in V4_RESOURCES_WITH_ACTIONS:
         actions = mappings.resources[name].actions
         assert actions is not None and {"archive", "restore", "delete"} <= set(actions), name
         for action in ("archive", "restore", "delete"):
@@ -49,18 +54,16 @@ def test_invoice_kinds_and_what_their_actions_become(mappings):
     assert invoices.actions["markPaid"].route == "mark_paid"
     assert invoices.actions["mark_sent"] == invoices.actions["markSent"]
     assert "convert" not in invoices.actions  # only quotes convert
-    quote = invoices.kind_actions["quote"]
+    quote = mappings.resources[invoices.variants["quote"].resource]
     assert quote.v5_path == "quotes" and quote.actions["convert"].answers == "invoice"
     assert quote.actions["markPaid"].bulk is None and quote.actions["markPaid"].route is None  # a v4 no-op
-    recurring = invoices.kind_actions["recurring_invoice"]
+    recurring = mappings.resources[invoices.variants["recurring_invoice"].resource]
     assert recurring.v5_path == "recurring_invoices" and recurring.actions["markSent"].bulk == "start"
 
 
 @pytest.mark.parametrize("override, key, reason", [
     ("actions: {archive: {bulk: archive, route: archive}}", "resources.clients.actions.archive", "not both"),
     ("actions: {convert: {route: convert, answers: nothing}}", "resources.clients.actions.convert.answers",
-     "unknown entity"),
-    ("kind_actions: {quote: {v5_path: quotes, entity: nothing}}", "resources.clients.kind_actions.quote.entity",
      "unknown entity"),
 ])
 def test_bad_action_declarations_are_named(tmp_path, override, key, reason):
@@ -84,21 +87,16 @@ def test_unsupported_is_v4s_bare_string_error():
     assert error.status == 400 and error.body == {"error": "Action [mark_paid] is not supported"}
 
 
-@pytest.fixture
-def invoices(mappings, plans):
-    return ResourceProxy("invoices", mappings.resources["invoices"], plans, 15, None)
-
-
-def test_target_finds_the_kind_behind_a_shared_v4_id(mappings, ids, codec, invoices):
-    actions = Actions(mappings)
+def test_target_finds_the_resource_behind_a_shared_v4_id(invoice_resources, ids, codec):
+    invoices = invoice_resources["invoices"]
     exchange = SimpleNamespace(ids=ids)
-    invoice = actions.target(invoices, exchange, "202")
-    assert (invoice.kind, invoice.path, invoice.entity) == ("invoice", f"invoices/{codec.encode(202)}", "invoice")
-    quote = actions.target(invoices, exchange, str(KIND_WINDOWS["quote"][0] + 7))
-    assert (quote.kind, quote.path, quote.v4_id) == ("quote", f"quotes/{codec.encode(7)}", KIND_WINDOWS["quote"][0] + 7)
-    assert "convert" in quote.actions
-    recurring = actions.target(invoices, exchange, str(KIND_WINDOWS["recurring_invoice"][0] + 3))
-    assert recurring.path == f"recurring_invoices/{codec.encode(3)}"
+    invoice = Actions.target(invoices, exchange, "202")
+    assert (invoice.resource.name, invoice.path, invoice.v5_id) == ("invoices", f"invoices/{codec.encode(202)}",
+                                                                    codec.encode(202))
+    quote = Actions.target(invoices, exchange, str(KIND_WINDOWS["quote"][0] + 7))
+    assert (quote.resource.name, quote.path) == ("quotes", f"quotes/{codec.encode(7)}") and "convert" in quote.actions
+    recurring = Actions.target(invoices, exchange, str(KIND_WINDOWS["recurring_invoice"][0] + 3))
+    assert recurring.path == f"recurring_invoices/{codec.encode(3)}" and recurring.actions["markSent"].bulk == "start"
 
 
 @pytest.mark.parametrize("raw, body", [
@@ -106,9 +104,9 @@ def test_target_finds_the_kind_behind_a_shared_v4_id(mappings, ids, codec, invoi
     ("abc", {"message": "record does not exist"}),
     (str(2**31), {"message": "record does not exist"}),
 ])
-def test_target_not_found_shapes(mappings, ids, invoices, raw, body):
+def test_target_not_found_shapes(invoice_resources, ids, raw, body):
     with pytest.raises(V4Error) as raised:
-        Actions(mappings).target(invoices, SimpleNamespace(ids=ids), raw)
+        Actions.target(invoice_resources["invoices"], SimpleNamespace(ids=ids), raw)
     assert raised.value.status == 404 and raised.value.body == body
 
 

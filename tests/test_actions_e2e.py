@@ -30,6 +30,7 @@ async def v4_data(response, status: int = 200):
 # --- PUT /{resource}/{id}?action= -----------------------------------------------------------
 
 
+@pytest.mark.v4_route("PUT /api/v1/clients/{id}")
 async def test_client_archive_restore_delete_by_query(proxy, sandbox_store):
     client = sandbox_store.table("clients").get(101)
     archived = await v4_data(await proxy.put("/api/v1/clients/101?action=archive"))
@@ -41,6 +42,7 @@ async def test_client_archive_restore_delete_by_query(proxy, sandbox_store):
     assert deleted["is_deleted"] is True and client["is_deleted"] is True
 
 
+@pytest.mark.v4_route("PUT /api/v1/products/{id}")
 async def test_action_in_the_json_body_without_other_fields(proxy, sandbox_store):
     # v4 validated product_key before the action ran; the proxy does not require it.
     product = await v4_data(await proxy.put("/api/v1/products/501", json={"action": "archive"}))
@@ -48,11 +50,29 @@ async def test_action_in_the_json_body_without_other_fields(proxy, sandbox_store
     assert product["product_key"] == "DESIGN-HOUR"  # the action did not touch the fields
 
 
+@pytest.mark.v4_route("PUT /api/v1/tax_rates/{id}")
 async def test_body_action_wins_over_the_query(proxy, sandbox_store):
     rate = await v4_data(await proxy.put("/api/v1/tax_rates/61?action=restore", json={"action": "delete"}))
     assert rate["id"] == 61 and sandbox_store.table("tax_rates").get(61)["is_deleted"] is True
 
 
+@pytest.mark.parametrize("resource, table, key", [
+    ("credits", "credits", 201), ("projects", "projects", 651), ("expenses", "expenses", 701),
+    ("vendors", "vendors", 751), ("tasks", "tasks", 601),
+])
+async def test_lifecycle_actions_on_part_two_resources(proxy, sandbox_store, resource, table, key):
+    record = sandbox_store.table(table).get(key)
+    archived = await v4_data(await proxy.put(f"/api/v1/{resource}/{key}?action=archive"))
+    assert archived["id"] == key and archived["archived_at"] and record["archived_at"]
+    await v4_data(await proxy.put(f"/api/v1/{resource}/{key}", json={"action": "restore"}))
+    assert not record["archived_at"]
+    deleted = await v4_data(await proxy.put(f"/api/v1/{resource}/{key}?action=delete"))
+    assert deleted["is_deleted"] is True and record["is_deleted"] is True
+    refused = await proxy.put(f"/api/v1/{resource}/{key}?action=start")  # task timers are POST /tasks
+    assert refused.status == 400 and await refused.json() == {"error": "Action [start] is not supported"}
+
+
+@pytest.mark.v4_route("PUT /api/v1/payments/{id}")
 async def test_payment_delete_action_reverses_it(proxy, sandbox_store):
     payment = await v4_data(await proxy.put("/api/v1/payments/401?action=delete"))
     assert payment["is_deleted"] is True and sandbox_store.table("payments").get(401)["is_deleted"]
@@ -85,6 +105,7 @@ async def test_unknown_record_is_404_before_the_action_is_looked_at(proxy):
     assert response.status == 404 and await response.json() == {"error": "Record not found"}
 
 
+@pytest.mark.v4_route("PUT /api/v1/invoices/{id}")
 async def test_invoice_mark_sent_and_mark_paid(proxy, sandbox_store):
     draft = sandbox_store.table("invoices").get(204)
     sent = await v4_data(await proxy.put("/api/v1/invoices/204?action=mark_sent"))
@@ -104,6 +125,7 @@ async def test_invoice_email_action_sends(proxy, sandbox_store):
     assert invitations and all(i["sent_date"] for i in invitations)
 
 
+@pytest.mark.v4_route("PUT /api/v1/invoices/{id}")
 async def test_quote_convert_answers_the_new_invoice(proxy, sandbox_store):
     invoices_before = {row["id"] for row in sandbox_store.table("invoices")}
     invoice = await v4_data(await proxy.put(f"/api/v1/invoices/{QUOTE_1}?action=convert"))
@@ -134,6 +156,7 @@ async def test_recurring_invoice_actions_go_through_bulk(proxy, sandbox_store):
 
 
 @pytest.mark.parametrize("field", ["id", "invoice_id", "public_id"])
+@pytest.mark.v4_route("POST /api/v1/email_invoice")
 async def test_email_invoice_answers_bare_success(proxy, sandbox_store, field):
     response = await proxy.post("/api/v1/email_invoice", json={field: 204})
     assert response.status == 200 and await response.json() == {"message": "success"}
@@ -141,6 +164,7 @@ async def test_email_invoice_answers_bare_success(proxy, sandbox_store, field):
     assert all(i["sent_date"] for i in invitations) and sandbox_store.table("invoices").get(204)["status_id"] == "2"
 
 
+@pytest.mark.v4_route("POST /api/v1/email_invoice")
 async def test_email_invoice_by_number_and_for_a_quote(proxy, sandbox_store):
     response = await proxy.post("/api/v1/email_invoice", json={"invoice_number": "0004"})
     assert await response.json() == {"message": "success"}
@@ -150,6 +174,7 @@ async def test_email_invoice_by_number_and_for_a_quote(proxy, sandbox_store):
     assert sandbox_store.table("quotes").get(202)["status_id"] == "2"
 
 
+@pytest.mark.v4_route("POST /api/v1/email_invoice")
 async def test_email_invoice_errors(proxy):
     missing = await proxy.post("/api/v1/email_invoice", json={})
     assert missing.status == 400 and "invoice" in (await missing.json())["error"]["message"]
@@ -162,6 +187,7 @@ async def test_email_invoice_errors(proxy):
 # --- GET /download/{id} ----------------------------------------------------------------------
 
 
+@pytest.mark.v4_route("GET /api/v1/download/{id}")
 async def test_download_has_v4_headers(proxy):
     response = await proxy.get("/api/v1/download/202", headers={"X-Request-ID": "pdf-1"})
     body = await response.read()
@@ -174,6 +200,7 @@ async def test_download_has_v4_headers(proxy):
     assert response.headers["X-Request-ID"] == "pdf-1"  # streamed: headers left before the middleware saw them
 
 
+@pytest.mark.v4_route("GET /api/v1/download/{id}")
 async def test_download_of_a_quote(proxy):
     response = await proxy.get(f"/api/v1/download/{QUOTE_1}")
     assert response.headers["Content-Disposition"] == 'attachment; filename="Quote_0001.pdf"'
@@ -186,11 +213,13 @@ async def test_download_of_a_quote(proxy):
     ("/api/v1/download/abc", {"message": "record does not exist"}),
     (f"/api/v1/download/{RECURRING_1}", {"error": {"message": "Route does not exist"}}),  # no v5 PDF route
 ])
+@pytest.mark.v4_route("GET /api/v1/download/{id}")
 async def test_download_not_found(proxy, path, body):
     response = await proxy.get(path)
     assert response.status == 404 and await response.json() == body
 
 
+@pytest.mark.v4_route("GET /api/v1/download/{id}")
 async def test_large_pdf_arrives_whole_in_many_chunks(proxy, sandbox_store):
     sandbox_store.pdf_size = 50 * 1024 * 1024
     response = await proxy.get("/api/v1/download/202")
@@ -241,6 +270,7 @@ async def gated_proxy(aiohttp_server, aiohttp_client, gate, finished, cut=False)
     return await aiohttp_client(create_app(settings), headers=V4_AUTH)
 
 
+@pytest.mark.v4_route("GET /api/v1/download/{id}")
 async def test_download_streams_before_the_upstream_finishes(aiohttp_server, aiohttp_client):
     gate, finished = asyncio.Event(), asyncio.Event()
     client = await gated_proxy(aiohttp_server, aiohttp_client, gate, finished)

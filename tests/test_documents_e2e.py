@@ -41,6 +41,7 @@ async def small_limit_proxy(aiohttp_client, sandbox_server):
     return await aiohttp_client(create_app(settings), headers=V4_AUTH)
 
 
+@pytest.mark.v4_route("POST /api/v1/documents")
 async def test_upload_to_an_invoice_answers_the_v4_document(proxy, sandbox_store):
     response = await proxy.post("/api/v1/documents", data=form(("invoice_id", "202"),
                                                                file=("notes.txt", b"hello v4")))
@@ -53,6 +54,7 @@ async def test_upload_to_an_invoice_answers_the_v4_document(proxy, sandbox_store
     assert document["path"] == stored["hash"] and document["is_deleted"] is False
 
 
+@pytest.mark.v4_route("POST /api/v1/documents")
 async def test_parent_after_the_file_and_the_public_id_spelling(proxy, sandbox_store):
     seeded = {d["id"] for d in documents_of(sandbox_store, "expenses", 701)}
     response = await proxy.post("/api/v1/documents", data=form(("expense_public_id", "701"),
@@ -126,6 +128,7 @@ async def test_chunked_body_growing_past_the_limit_aborts_the_upload(small_limit
     assert documents_of(sandbox_store, "invoices", 202) == []  # v5 kept no partial file
 
 
+@pytest.mark.v4_route("POST /api/v1/documents")
 async def test_client_cut_mid_file_leaves_nothing_upstream(proxy, sandbox_store):
     boundary = "cutb0undary"
     head = multipart_head(boundary)
@@ -169,6 +172,7 @@ def recording_upstream(first_bytes: asyncio.Event) -> web.Application:
     return app
 
 
+@pytest.mark.v4_route("POST /api/v1/documents")
 async def test_file_reaches_v5_before_the_client_finished_sending(aiohttp_server, aiohttp_client):
     first_bytes = asyncio.Event()
     upstream = await aiohttp_server(recording_upstream(first_bytes), host="127.0.0.1")

