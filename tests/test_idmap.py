@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from ninja_bridge.ids.idmap import (
     DEFAULT_NATIVE_BASE, IdMap, IdMapError, IdPair, MappedIdTranslator, check_native_base,

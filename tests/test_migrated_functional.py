@@ -6,12 +6,15 @@ CLI, and a legacy client that still holds pre-migration ids and its old token, t
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import stat
+import sys
 
 import orjson
 import pytest
+import structlog
 from click.testing import CliRunner
 
 from ninja_bridge import errors
@@ -20,6 +23,7 @@ from ninja_bridge.cli import main
 from ninja_bridge.config import load_settings
 from ninja_bridge.ids.idmap import DEFAULT_NATIVE_BASE
 from ninja_bridge.ids.stores import open_store
+from ninja_bridge.observability import configure_logging
 from ninja_bridge.sandbox import SANDBOX_TOKEN
 from ninja_bridge.sandbox import create_app as create_sandbox
 from ninja_bridge.sandbox.v4fixture import V4_TOKEN, create_v4_app, export_document
@@ -87,7 +91,7 @@ async def test_build_rediscovers_every_pair_the_migration_threw_away(built_map, 
     assert stored.native_base == DEFAULT_NATIVE_BASE
     kinds = {pair.kind for pair in stored.pairs}
     assert {"client", "contact", "invoice", "quote", "recurring_invoice", "credit", "payment", "product",
-            "tax_rate", "user", "vendor", "project", "invitation", "expense_category"} <= kinds
+            "tax_rate", "user", "vendor", "project", "invitation", "expense_category", "expense", "task"} <= kinds
 
 
 async def test_build_is_idempotent_and_reports_per_entity(tmp_path, built_map, v4_url, v5_url, fixture):
@@ -245,16 +249,26 @@ async def test_unknown_legacy_ids_are_not_found(legacy):
     assert (await legacy.get("/api/v1/clients/1")).status == 200
 
 
-async def test_tokens_swap_and_never_leak(legacy, token_map, capsys):
+async def test_tokens_swap_and_never_leak(legacy, token_map, monkeypatch):
     document = json.loads(token_map.read_text())
     assert stat.S_IMODE(os.stat(token_map).st_mode) == 0o600
     assert V4_TOKEN not in token_map.read_text()  # only its hash
     assert document["tokens"][0]["v5_token"] == SANDBOX_TOKEN
-    assert (await legacy.get("/api/v1/products")).status == 200
-    refused = await legacy.get("/api/v1/products", headers={"X-Ninja-Token": "not-a-mapped-token"})
-    assert refused.status == errors.invalid_token().status  # v4's answer, before any v5 call
-    captured = capsys.readouterr()
-    assert V4_TOKEN not in captured.out + captured.err and SANDBOX_TOKEN not in captured.out + captured.err
+    logs = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", logs)
+    saved = structlog.get_config()
+    configure_logging("json", "debug")
+    try:
+        assert (await legacy.get("/api/v1/products")).status == 200
+        refused = await legacy.get("/api/v1/products", headers={"X-Ninja-Token": "not-a-mapped-token"})
+        assert refused.status == errors.invalid_token().status  # v4's answer, before any v5 call
+        assert "not-a-mapped-token" not in await refused.text()
+    finally:
+        structlog.configure(**saved)
+    written = logs.getvalue()
+    assert written.count('"request"') == 2  # the access log did run
+    for secret in (V4_TOKEN, SANDBOX_TOKEN, "not-a-mapped-token"):
+        assert secret not in written
 
 
 async def test_without_the_map_the_old_ids_do_not_work(aiohttp_client, v5_url, fixture):
@@ -262,3 +276,23 @@ async def test_without_the_map_the_old_ids_do_not_work(aiohttp_client, v5_url, f
     settings = load_settings(upstream=v5_url, upstream_total_timeout=10)
     plain = await aiohttp_client(create_app(settings), headers={"X-Ninja-Token": SANDBOX_TOKEN})
     assert (await plain.get(f"/api/v1/clients/{fixture.lists['clients'][0]['id']}")).status == 404
+
+
+async def test_new_quotes_share_the_invoice_space_without_colliding(legacy, fixture):
+    """v4 kept invoices and quotes in one id space: a quote created after cut-over gets an id from the
+    quote window above the base, never a legacy id and never a new invoice's id."""
+    from ninja_bridge.ids.translator import kind_windows
+
+    client = fixture.lists["clients"][0]["id"]
+    items = [{"product_key": "LOGO", "qty": 1, "cost": 850}]
+    quote = (await (await legacy.post("/api/v1/invoices", json={
+        "client_id": client, "is_quote": True, "invoice_items": items})).json())["data"]
+    invoice = (await (await legacy.post("/api/v1/invoices", json={
+        "client_id": client, "invoice_items": items})).json())["data"]
+    quote_start, quote_size = kind_windows(DEFAULT_NATIVE_BASE)["quote"]
+    assert quote_start < quote["id"] < quote_start + quote_size and quote["is_quote"]
+    assert DEFAULT_NATIVE_BASE < invoice["id"] < quote_start and not invoice["is_quote"]
+    legacy_ids = {p.v4_id for p in fixture.truth if p.space == "invoice"}
+    assert quote["id"] not in legacy_ids and invoice["id"] not in legacy_ids
+    reread = (await (await legacy.get(f"/api/v1/invoices/{quote['id']}")).json())["data"]
+    assert reread["id"] == quote["id"] and reread["is_quote"] and reread["client_id"] == client

@@ -207,8 +207,8 @@ def peak_memory(idmap, source, target) -> int:
 def test_files_stream_in_constant_memory(tmp_path, idmap, fmt):
     """Four times the records, the same peak of Python memory: nothing grows with the file."""
     small, large = tmp_path / f"small.{fmt}", tmp_path / f"large.{fmt}"
-    write_big(small, fmt, 6_000)
-    write_big(large, fmt, 24_000)
+    write_big(small, fmt, 3_000)
+    write_big(large, fmt, 12_000)
     small_peak = peak_memory(idmap, small, tmp_path / f"out-small.{fmt}")
     large_peak = peak_memory(idmap, large, tmp_path / f"out-large.{fmt}")
     assert large_peak < small_peak * 1.3, (small_peak, large_peak)

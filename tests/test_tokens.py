@@ -52,7 +52,9 @@ def test_a_missing_environment_variable_refuses_to_load(token_file):
     assert "SHOP_V5_TOKEN" in str(caught.value)
 
 
-def test_a_readable_file_is_refused(token_file):
+def test_a_file_any_user_can_read_is_refused_while_it_holds_v5_tokens(token_file):
+    os.chmod(token_file, 0o440)  # owner and group, as container secret mounts often are: fine
+    assert load_token_map(token_file, environ={"SHOP_V5_TOKEN": V5_B}).lookup(V4_A) == V5_A
     os.chmod(token_file, 0o644)
     with pytest.raises(TokenMapError) as caught:
         load_token_map(token_file, environ={"SHOP_V5_TOKEN": V5_B})
@@ -60,6 +62,19 @@ def test_a_readable_file_is_refused(token_file):
     result = CliRunner().invoke(main, ["serve", "--upstream", "http://127.0.0.1:9", "--token-map", str(token_file)],
                                 env={"SHOP_V5_TOKEN": V5_B})
     assert result.exit_code == 2 and "refusing to start" in result.output
+    os.chmod(token_file, 0o600)
+    assert tokens("remove", "--token-map", str(token_file), "erp").exit_code == 0
+    os.chmod(token_file, 0o644)  # hashes and variable names only: nothing secret left in it
+    assert load_token_map(token_file, environ={"SHOP_V5_TOKEN": V5_B}).lookup(V4_B) == V5_B
+
+
+def test_a_file_of_another_format_is_refused_clearly(tmp_path):
+    path = tmp_path / "token-map.yaml"
+    path.write_text('"legacy-v4-token": "v5-token"\n')
+    os.chmod(path, 0o600)
+    with pytest.raises(TokenMapError) as caught:
+        load_token_map(path)
+    assert "ninja-bridge tokens add" in str(caught.value) and "legacy-v4-token" not in str(caught.value)
 
 
 def test_list_shows_labels_never_tokens(token_file):
@@ -87,3 +102,18 @@ def test_tokens_can_be_prompted_for_without_echo(tmp_path):
     assert result.exit_code == 0, result.output
     assert V4_A not in result.output and V5_A not in result.output
     assert load_token_map(path).lookup(V4_A) == V5_A
+
+
+def test_the_deploy_examples_are_token_maps_the_proxy_reads(tmp_path):
+    import yaml
+    from pathlib import Path
+
+    deploy = Path(__file__).resolve().parents[1] / "deploy"
+    compose = (deploy / "compose" / "token-map.json.example").read_text()
+    documents = list(yaml.safe_load_all((deploy / "kubernetes" / "ninja-bridge-sidecar.yaml").read_text()))
+    secret = next(d for d in documents if d and d["kind"] == "Secret" and d["metadata"]["name"] == "ninja-bridge-token-map")
+    for index, text in enumerate([compose, secret["stringData"]["token-map.json"]]):
+        path = tmp_path / f"example-{index}.json"
+        path.write_text(text)
+        os.chmod(path, 0o440)
+        assert load_token_map(path).lookup("legacy-v4-token-of-the-shop") == "v5-api-token-created-in-the-v5-ui"

@@ -1,10 +1,11 @@
 """The token map: a legacy v4 token is swapped for its v5 token, so the legacy app changes only its URL.
 
-The map is a JSON file kept like an SSH key (mode 0600, refused when group or others can read it).
-It holds only the SHA-256 of each v4 token; the v5 token is either in the file or, with
-``--v5-token-env NAME``, in the environment variable NAME of the proxy (then the file holds no
-secret at all). Lookups compare every stored hash with ``hmac.compare_digest`` so the time taken
-says nothing about which entry matched. Neither token is ever logged or echoed.
+The map is a JSON file written with mode 0600. It holds only the SHA-256 of each v4 token; the v5
+token is either in the file (then the proxy refuses the file if any user besides its owner and
+group may read it: container secret mounts are often 0440) or, with ``--v5-token-env NAME``, in
+the environment variable NAME of the proxy (then the file holds no secret at all). Lookups compare
+every stored hash with ``hmac.compare_digest``, so the time taken says nothing about which entry
+matched. Neither token is ever logged or echoed.
 
     ninja-bridge tokens add --label "ERP" --token-map /etc/ninja-bridge/tokens.json
     ninja-bridge tokens list / remove LABEL_OR_HASH_PREFIX
@@ -68,22 +69,24 @@ class TokenMap:
         return [e.v5_token_env for e in self.entries if e.v5_token_env and not self.environ.get(e.v5_token_env)]
 
 
-def check_private(path: Path) -> None:
+def check_private(path: Path, entries: list[TokenEntry]) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o077:
-        raise TokenMapError(f"the token map {path} is readable by others (mode {mode:o}); "
-                            f"it holds secrets: chmod 600 {path}")
+    if mode & 0o007 and any(entry.v5_token for entry in entries):
+        raise TokenMapError(f"the token map {path} holds v5 tokens and any user may read it (mode {mode:o}): "
+                            f"chmod 600 {path}, or keep the v5 tokens in environment variables (--v5-token-env)")
 
 
 def read_entries(path: Path) -> list[TokenEntry]:
     if not path.exists():
         return []
-    check_private(path)
     try:
         document = json.loads(path.read_text())
-        return [TokenEntry(**entry) for entry in document["tokens"]]
+        entries = [TokenEntry(**entry) for entry in document["tokens"]]
     except (ValueError, KeyError, TypeError) as exc:
-        raise TokenMapError(f"the token map {path} is not a valid token map file: {type(exc).__name__}") from None
+        raise TokenMapError(f"the token map {path} is not a token map written by `ninja-bridge tokens add` "
+                            f"({type(exc).__name__})") from None
+    check_private(path, entries)
+    return entries
 
 
 def write_entries(path: Path, entries: list[TokenEntry]) -> None:

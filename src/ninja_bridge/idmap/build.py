@@ -13,6 +13,7 @@ re-migration (every v5 id new again) replaces every old pair.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -66,6 +67,15 @@ def _frequency_v5(value: Any) -> str:
     return str(int(value) + 1) if text(value).isdigit() else ""  # migration-mapping §3.5: v5 = v4 + 1
 
 
+def _first_start(time_log: Any) -> int | None:
+    """The start of a task's first time-log entry (v4: [[start, end]], v5 adds a note and a flag)."""
+    try:
+        entries = time_log if isinstance(time_log, list) else json.loads(time_log or "[]")
+        return int(entries[0][0])
+    except (ValueError, TypeError, IndexError, KeyError):
+        return None
+
+
 def _paid_invoice(record: dict) -> str:
     for link in record.get("paymentables") or []:
         if link.get("invoice_id"):
@@ -101,6 +111,19 @@ STAGES: dict[str, list[tuple[KeyFunction, KeyFunction]]] = {
     "invitation": [(lambda r, l: text(r.get("key")), lambda r, l: text(r.get("key")))],
     "project": [(lambda r, l: _all(lower(r.get("name")), l("client", r.get("client_id"))),
                  lambda r, l: _all(lower(r.get("name")), text(r.get("client_id"))))],
+    # No key survives for expenses and tasks (§0): what they were, when, for whom.
+    "expense": [
+        (lambda r, l: _all(text(r.get("expense_date")), money(r.get("amount")), l("vendor", r.get("vendor_id")) or "-",
+                           l("client", r.get("client_id")) or "-"),
+         lambda r, l: _all(text(r.get("date")), money(r.get("amount")), text(r.get("vendor_id")) or "-",
+                           text(r.get("client_id")) or "-")),
+    ],
+    "task": [
+        (lambda r, l: _all(lower(r.get("description")), l("client", r.get("client_id")) or "-",
+                           _first_start(r.get("time_log"))),
+         lambda r, l: _all(lower(r.get("description")), text(r.get("client_id")) or "-",
+                           _first_start(r.get("time_log")))),
+    ],
     # v5 renumbered payments: the paid invoice, amount, date and reference together.
     "payment": [
         (lambda r, l: _all(l("invoice", r.get("invoice_id")), money(r.get("amount")), text(r.get("payment_date")),
@@ -116,9 +139,10 @@ V4_LABELS = {"client": ("name", "id_number"), "contact": ("email", "contact_key"
              "product": ("product_key",), "tax_rate": ("name", "rate"), "expense_category": ("name",),
              "invoice": ("invoice_number",), "quote": ("invoice_number",), "credit": ("credit_number",),
              "recurring_invoice": ("client_id", "amount", "frequency_id"), "invitation": ("key",),
-             "project": ("name",), "payment": ("invoice_id", "amount", "payment_date"), "user": ("email",)}
+             "project": ("name",), "payment": ("invoice_id", "amount", "payment_date"), "user": ("email",),
+             "expense": ("expense_date", "amount"), "task": ("description",)}
 V5_LABELS = {kind: tuple({"id_number": "number", "invoice_number": "number", "credit_number": "number",
-                          "payment_date": "date"}.get(f, f) for f in fields) for kind, fields in V4_LABELS.items()}
+                          "payment_date": "date", "expense_date": "date"}.get(f, f) for f in fields) for kind, fields in V4_LABELS.items()}
 
 
 @dataclass

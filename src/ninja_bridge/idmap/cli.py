@@ -54,7 +54,10 @@ def _save(store: IdMapStore, pairs: list[IdPair], base: int, salt: str) -> None:
         IdMap.build(pairs, base, HashidCodec(salt))  # refuse to write a map the proxy would refuse
     except IdMapError as exc:
         raise click.ClickException(str(exc)) from None
-    store.save(pairs, base)
+    try:
+        store.save(pairs, base)
+    except Exception as exc:
+        raise click.ClickException(f"cannot write the id map at {store.description}: {exc}") from None
 
 
 @idmap.command()

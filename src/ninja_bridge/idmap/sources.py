@@ -18,7 +18,7 @@ MAX_PAGES = 100_000  # a runaway paginator is a bug, not a big account
 
 # v4 list endpoints read, in v4 names; `/invoices` mixes invoices, quotes and recurring invoices.
 V4_RESOURCES = ("clients", "invoices", "payments", "credits", "products", "tax_rates", "users", "vendors",
-                "expense_categories", "projects")
+                "expense_categories", "projects", "expenses", "tasks")
 # v5 kind -> (list path, include)
 V5_RESOURCES: dict[str, tuple[str, str]] = {
     "client": ("clients", "contacts"),
@@ -33,6 +33,8 @@ V5_RESOURCES: dict[str, tuple[str, str]] = {
     "vendor": ("vendors", ""),
     "expense_category": ("expense_categories", ""),
     "project": ("projects", ""),
+    "expense": ("expenses", ""),
+    "task": ("tasks", ""),
 }
 
 
@@ -109,9 +111,10 @@ def v4_records(lists: dict[str, list[dict]]) -> Records:
     """v4 lists -> records per v5 kind (invoices split by type, contacts and invitations lifted out)."""
     records: Records = {kind: [] for kind in ("client", "contact", "invoice", "quote", "recurring_invoice",
                                                "invitation", "payment", "credit", "product", "tax_rate", "user",
-                                               "vendor", "expense_category", "project")}
+                                               "vendor", "expense_category", "project", "expense", "task")}
     simple = {"payments": "payment", "credits": "credit", "products": "product", "tax_rates": "tax_rate",
-              "users": "user", "vendors": "vendor", "expense_categories": "expense_category", "projects": "project"}
+              "users": "user", "vendors": "vendor", "expense_categories": "expense_category", "projects": "project",
+              "expenses": "expense", "tasks": "task"}
     for resource, kind in simple.items():
         records[kind].extend(lists.get(resource) or [])
     for client in lists.get("clients") or []:

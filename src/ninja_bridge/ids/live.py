@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from typing import Callable
-
 from ..observability import log
 from .codec import HashidCodec
 from .idmap import IdMap, IdMapError, MappedIdTranslator
@@ -57,13 +55,12 @@ def load_translator(store: IdMapStore, codec: HashidCodec, wanted_base: int | No
 class IdMapReloader:
     """Keeps a MappedIdTranslator in step with its store (start/stop from the app's hooks)."""
 
-    def __init__(self, store: IdMapStore, translator: MappedIdTranslator, interval: float,
-                 on_reload: Callable[[IdMap], None] | None = None) -> None:
+    def __init__(self, store: IdMapStore, translator: MappedIdTranslator, interval: float) -> None:
         self.store = store
         self.translator = translator
         self.interval = interval
-        self.on_reload = on_reload
-        self.reloads = 0
+        self.reloads = 0  # maps swapped in
+        self.rejections = 0  # maps refused (the last good one kept)
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._version: object = None
@@ -71,6 +68,12 @@ class IdMapReloader:
 
     def request_reload(self) -> None:
         self._wake.set()
+
+    async def readiness(self, app: object) -> str | None:
+        """The /readyz check: a map is loaded and the store is being watched."""
+        if self._task is None or self._task.done():
+            return "the id map is not being watched for changes"
+        return None
 
     async def start(self) -> None:
         self._version = await asyncio.to_thread(self.store.version)
@@ -113,10 +116,9 @@ class IdMapReloader:
             self.translator.replace(idmap)
         except (IdMapConfigError, IdMapError) as exc:
             self._version = version  # do not retry the same bad map every poll
+            self.rejections += 1
             log.error("idmap_rejected", store=self.store.description, error=str(exc))
             return
         self._version = version
         self.reloads += 1
         log.info("idmap_reloaded", store=self.store.description, pairs=len(idmap))
-        if self.on_reload is not None:
-            self.on_reload(idmap)

@@ -112,8 +112,10 @@ class PostgresIdMapStore:
         self._poll = None  # a connection kept for the cheap version() polls
 
     def _connect(self):
-        import psycopg  # optional dependency: only PostgreSQL users need it
-
+        try:
+            import psycopg  # optional dependency: only PostgreSQL users need it
+        except ImportError:
+            raise RuntimeError("a PostgreSQL id map needs psycopg: pip install 'ninja-bridge[postgres]'") from None
         connection = psycopg.connect(self.dsn, connect_timeout=10)
         with connection.transaction():
             for statement in SCHEMA:
@@ -143,15 +145,13 @@ class PostgresIdMapStore:
                     "ON CONFLICT (name) DO UPDATE SET value = (id_map_meta.value::bigint + 1)::text")
 
     def version(self) -> object:
-        import psycopg
-
         try:
             if self._poll is None or self._poll.closed:
                 self._poll = self._connect()
                 self._poll.autocommit = True
             row = self._poll.execute("SELECT value FROM id_map_meta WHERE name = 'generation'").fetchone()
-        except psycopg.Error:
-            self.close()
+        except Exception:
+            self.close()  # reconnect on the next poll
             raise
         return row[0] if row else None
 

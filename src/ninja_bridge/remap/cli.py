@@ -27,15 +27,21 @@ import yaml
 from ..ids.codec import HashidCodec
 from ..ids.live import IdMapConfigError, load_translator
 from ..ids.stores import open_store
-from ..ids.translator import SchemeIdTranslator
+from ..ids.translator import STATIC_KINDS, SchemeIdTranslator
+from ..translate.spec import load_mappings
+from ..translate.structural import known_functions
 from .formats import IdConverter, Problem, detect_newline, open_text, rewrite_csv, rewrite_json, rewrite_jsonl
 
 FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 DIRECTIONS = ("v4-to-v5", "v5-to-v4")
-# The v5 kinds an id can belong to (the names used in mappings/ and in the id map).
-KINDS = frozenset({"client", "contact", "invoice", "quote", "recurring_invoice", "credit", "payment", "product",
-                   "tax_rate", "user", "vendor", "vendor_contact", "expense", "expense_category", "project", "task",
-                   "task_status", "invitation", "document"})
+
+
+def known_kinds() -> set[str]:
+    """The v5 kinds an id can belong to: the names the mappings (and so the id map) use."""
+    mappings = load_mappings(known_functions=known_functions())
+    kinds = {entity.kind for entity in mappings.entities.values() if entity.kind}
+    kinds |= {kind for entity in mappings.entities.values() for kind in entity.ids.values()}
+    return kinds - STATIC_KINDS
 
 
 class CountingReader(io.RawIOBase):
@@ -73,7 +79,7 @@ def atomic_output(target: Path | None) -> Iterator[IO[bytes]]:
         Path(temp).unlink(missing_ok=True)
 
 
-class Commit(Exception):
+class DiscardOutput(Exception):
     """Raised inside atomic_output to throw the output away (strict run with problems)."""
 
 
@@ -135,9 +141,10 @@ def remap(source: Path, target: Path | None, fmt: str | None, direction: str | N
         raise click.UsageError("give --direction v4-to-v5 or v5-to-v4 (or `direction:` in the spec)")
     if not fields:
         raise click.UsageError("name at least one id field: --field NAME=ENTITY (or `fields:` in the spec)")
-    unknown = sorted({kind for kind in fields.values() if kind not in KINDS})
+    kinds = known_kinds()
+    unknown = sorted({kind for kind in fields.values() if kind not in kinds})
     if unknown:
-        raise click.UsageError(f"unknown entity {', '.join(unknown)}; known: {', '.join(sorted(KINDS))}")
+        raise click.UsageError(f"unknown entity {', '.join(unknown)}; known: {', '.join(sorted(kinds))}")
     if target is None and not dry_run:
         raise click.UsageError("give TARGET (or --dry-run)")
 
@@ -178,9 +185,9 @@ def remap(source: Path, target: Path | None, fmt: str | None, direction: str | N
                 with atomic_output(None if dry_run else target) as out:
                     run(fmt, buffered, out, fields, convert, tick)
                     if strict and convert.stats.problems:
-                        raise Commit()
+                        raise DiscardOutput()
                     committed = not dry_run
-            except Commit:
+            except DiscardOutput:
                 pass
             except (ValueError, csv.Error, ijson.JSONError) as exc:  # a bad header, a malformed document
                 raise click.ClickException(f"{source}: {exc}") from None

@@ -53,8 +53,9 @@ class IdConverter:
         self.report = report
         self.stats = Stats()
 
-    def __call__(self, kind: str, value: Any, where: str, name: str) -> Any:
-        """The converted value, or `value` unchanged when it is blank or cannot be mapped."""
+    def __call__(self, kind: str, value: Any, where: str | Callable[[], str], name: str) -> Any:
+        """The converted value, or `value` unchanged when it is blank or cannot be mapped; `where` may
+        be a function, called only when there is something to report."""
         if value is None or value == "" or (self.to_v5 and str(value).strip() == "0"):
             self.stats.blank += 1  # v4 wrote 0 or nothing for "no record": not an id
             return value
@@ -70,7 +71,8 @@ class IdConverter:
                 result = self.translator.to_v4(kind, value.strip())
         except IdError as exc:
             self.stats.problems += 1
-            self.report(Problem(where, name, repr(value) if not isinstance(value, str) else value, str(exc)))
+            place = where() if callable(where) else where
+            self.report(Problem(place, name, repr(value) if not isinstance(value, str) else value, str(exc)))
             return value
         self.stats.rewritten += 1
         return result
@@ -239,7 +241,7 @@ def rewrite_json(source: IO[bytes], out: IO[bytes], fields: dict[str, str], conv
             else:
                 target = patterns.get(prefix)
                 if target is not None:
-                    value = convert(target[0], value, location.text(), target[1])
+                    value = convert(target[0], value, location.text, target[1])
                 chunks.extend(_encode(value))
         if len(chunks) > 1 << 16:
             out.write(chunks)

@@ -9,7 +9,7 @@ correct `ninja-bridge idmap build` must rediscover from natural keys alone.
 
 `create_v4_app(fixture)` serves the v4 lists (`/api/v1/clients`, `/invoices` (mixed, like v4),
 `/quotes`, `/payments`, `/credits`, `/products`, `/tax_rates`, `/users`, `/vendors`,
-`/expense_categories`, `/projects`) in v4's envelope and pagination, behind `X-Ninja-Token`.
+`/expense_categories`, `/projects`, `/expenses`, `/tasks`) in v4's envelope and pagination, behind `X-Ninja-Token`.
 """
 
 from __future__ import annotations
@@ -135,6 +135,19 @@ def build_v4_fixture(store: SandboxStore) -> V4Fixture:
         {"id": assign("projects", "project", "project", project), "name": project.get("name", ""),
          "client_id": fk("clients", project.get("client_id"))}
         for project in store.table("projects")]
+    fixture.lists["expenses"] = [
+        {"id": assign("expenses", "expense", "expense", expense), "expense_date": expense.get("date", ""),
+         "amount": expense.get("amount", 0.0), "vendor_id": fk("vendors", expense.get("vendor_id")),
+         "client_id": fk("clients", expense.get("client_id")),
+         "expense_category_id": fk("expense_categories", expense.get("category_id")),
+         "public_notes": expense.get("public_notes", "")}
+        for expense in store.table("expenses")]
+    # v4 time logs had no description or billable flag per entry: [[start, end], ...].
+    fixture.lists["tasks"] = [
+        {"id": assign("tasks", "task", "task", task), "description": task.get("description", ""),
+         "client_id": fk("clients", task.get("client_id")), "project_id": fk("projects", task.get("project_id")),
+         "time_log": orjson.dumps([entry[:2] for entry in orjson.loads(task.get("time_log") or "[]")]).decode()}
+        for task in store.table("tasks")]
     return fixture
 
 
