@@ -89,7 +89,12 @@ async def test_create_client_with_contacts(client, store):
     assert [c["email"] for c in created["contacts"]] == ["ada@harvest.example", "bo@harvest.example"]
     assert [c["is_primary"] for c in created["contacts"]] == [True, False]
     assert len(created["contacts"][0]["contact_key"]) == 32
-    assert created["settings"]["currency_id"] == "1"
+    # ClientSettings::defaults(): no currency until one is set (it is inherited from the company)
+    assert created["settings"] == {"entity": "App\\Models\\Client", "industry_id": "", "size_id": ""}
+    no_country = await data(await client.post("/api/v1/clients", json={"name": "Nowhere", "settings": {
+        "currency_id": "3", "language_id": ""}}))
+    assert no_country["country_id"] == "840"  # the company's country
+    assert no_country["settings"]["currency_id"] == "3" and "language_id" not in no_country["settings"]
     assert CODEC.decode(created["id"]) == 106
 
 

@@ -17,6 +17,7 @@ from ninja_bridge.sandbox.store import Record, SandboxStore, stable_token
 from ninja_bridge.sandbox.validation import PHP_NUMERIC, list_of_dicts, parse_date, validate
 
 INVOICE_LIKE = ("invoices", "quotes", "credits", "recurring_invoices")
+CLIENT_SETTINGS_DEFAULTS = {"entity": "App\\Models\\Client", "industry_id": "", "size_id": ""}
 # Request::decodePrimaryKeys decodes these top-level keys (only when they are strings).
 DECODED_BODY_KEYS = (
     "group_settings_id", "group_id", "subscription_id", "assigned_user_id", "user_id", "vendor_id",
@@ -131,7 +132,9 @@ def assign_fields(entity: Entity, record: Record, payload: dict) -> None:
         elif name in DATE_FIELDS and isinstance(value, str) and value:
             record[name] = parse_date(value) or value
         elif name == "settings" and isinstance(value, dict):
-            record[name] = {**record.get(name, {}), **value}
+            # saveSettings(): merged over the current settings, blank values dropped
+            sent = {k: v for k, v in value.items() if v not in (None, "", [], {}, 0, False)}
+            record[name] = {**record.get(name, {}), **sent}
         else:
             record[name] = coerce(entity.fields[name], value)
 
@@ -325,8 +328,11 @@ def after_save(store: SandboxStore, kind: str, record: Record, payload: dict, cr
     if kind == "clients":
         if created:
             record["client_hash"] = stable_token("client", record["id"], length=40)
-            record.setdefault("settings", {})
-            record["settings"] = {"currency_id": "1", **record["settings"]}
+            # ClientSettings::defaults(); everything else (currency, language) is inherited from the
+            # company at run time and only appears here when set on the client.
+            record["settings"] = {**CLIENT_SETTINGS_DEFAULTS, **record.get("settings", {})}
+        if not record.get("country_id") or record["country_id"] == "0":
+            record["country_id"] = str(store.company.get("settings", {}).get("country_id", ""))
         sync_contacts(store, "client_contacts", record["id"], payload, created)
     elif kind == "vendors":
         sync_contacts(store, "vendor_contacts", record["id"], payload, created)
