@@ -139,11 +139,22 @@ async def test_requests_in_flight_are_gauged(aiohttp_client, aiohttp_server):
     assert value(await scrape(client), "ninja_bridge_requests_in_flight") == 1
 
 
-async def test_idmap_lookups_are_exposed_for_the_id_map_to_count(proxy_settings, aiohttp_client):
-    app = create_app(proxy_settings)
-    client = await aiohttp_client(app)
-    for hit in (True, True, False):
-        app[METRICS].count_idmap_lookup(hit)
-    samples = await scrape(client)
-    assert value(samples, "ninja_bridge_idmap_lookups_total", result="hit") == 2
-    assert value(samples, "ninja_bridge_idmap_lookups_total", result="miss") == 1
+def test_idmap_lookups_are_counted_by_result():
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from ninja_bridge.ids.codec import HashidCodec
+    from ninja_bridge.ids.idmap import DEFAULT_NATIVE_BASE, IdMap, IdPair, MappedIdTranslator
+    from ninja_bridge.metrics import Metrics
+
+    codec = HashidCodec("")
+    translator = MappedIdTranslator(IdMap.build([IdPair("client", 7, "client", codec.encode(101))],
+                                                DEFAULT_NATIVE_BASE), codec)
+    metrics = Metrics()
+    metrics.watch_idmap(translator)
+    assert translator.to_v4("client", codec.encode(101)) == 7  # mapped: a hit
+    assert translator.to_v5("client", 7) == codec.encode(101)  # mapped: a hit
+    translator.to_v4("client", codec.encode(102))  # created after cut-over: a miss
+    samples = {(s.name, s.labels.get("result")): s.value
+               for family in text_string_to_metric_families(metrics.exposition().decode()) for s in family.samples}
+    assert samples[("ninja_bridge_idmap_lookups_total", "hit")] == 2
+    assert samples[("ninja_bridge_idmap_lookups_total", "miss")] == 1

@@ -296,3 +296,15 @@ async def test_new_quotes_share_the_invoice_space_without_colliding(legacy, fixt
     assert quote["id"] not in legacy_ids and invoice["id"] not in legacy_ids
     reread = (await (await legacy.get(f"/api/v1/invoices/{quote['id']}")).json())["data"]
     assert reread["id"] == quote["id"] and reread["is_quote"] and reread["client_id"] == client
+
+
+async def test_id_map_hits_and_misses_are_scraped(legacy, fixture):
+    legacy_client = fixture.lists["clients"][0]["id"]
+    assert (await legacy.get(f"/api/v1/clients/{legacy_client}")).status == 200
+    created = (await (await legacy.post("/api/v1/products", json={"product_key": "NEW-AFTER-CUTOVER"})).json())["data"]
+    assert created["id"] >= DEFAULT_NATIVE_BASE
+    text = await (await legacy.get("/metrics")).text()
+    counts = {line.split()[0]: float(line.split()[1]) for line in text.splitlines()
+              if line.startswith("ninja_bridge_idmap_lookups_total")}
+    assert counts['ninja_bridge_idmap_lookups_total{result="hit"}'] >= 2  # the path id and the answer's id
+    assert counts['ninja_bridge_idmap_lookups_total{result="miss"}'] >= 1  # the new product

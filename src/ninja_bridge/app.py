@@ -219,6 +219,7 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     if reloader is not None:
         app[IDMAP_RELOADER] = reloader
         app[READINESS_CHECKS]["idmap"] = reloader.readiness
+        metrics.watch_idmap(reloader.translator)
 
     async def start(app: web.Application) -> None:
         await upstream.start()

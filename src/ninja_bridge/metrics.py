@@ -9,9 +9,11 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Iterator, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 
 # Upstream error kinds, for ninja_bridge_upstream_errors_total{kind}.
 UPSTREAM_TIMEOUT = "timeout"
@@ -41,15 +43,30 @@ class Metrics:
         self.translation_failures = Counter(
             "ninja_bridge_translation_failures", "Requests or answers that could not be translated, by stage "
             "(request: the v4 body; response: the v5 answer)", ["stage"], registry=r)
-        # Incremented by the id map: a v4 id found in the map (hit) or left to the scheme (miss).
-        self.idmap_lookups = Counter("ninja_bridge_idmap_lookups", "Id-map lookups, by result (hit, miss)",
-                                     ["result"], registry=r)
 
-    def count_idmap_lookup(self, hit: bool) -> None:
-        self.idmap_lookups.labels(result="hit" if hit else "miss").inc()
+    def watch_idmap(self, translator: "IdMapCounts") -> None:
+        """Expose the id map's lookups: found in the map (hit) or left to the native scheme (miss)."""
+        self.registry.register(_IdMapCollector(translator))
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class IdMapCounts(Protocol):
+    hits: int
+    misses: int
+
+
+class _IdMapCollector:
+    def __init__(self, counts: IdMapCounts) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily("ninja_bridge_idmap_lookups", "Id-map lookups, by result (hit, miss)",
+                                     labels=["result"])
+        family.add_metric(["hit"], self.counts.hits)
+        family.add_metric(["miss"], self.counts.misses)
+        yield family
 
 
 METRICS = web.AppKey("metrics", Metrics)

@@ -134,6 +134,9 @@ class MappedIdTranslator:
         self.plain = SchemeIdTranslator(codec)  # static kinds (designs) are never mapped
         self.idmap = idmap
         self.native = SchemeIdTranslator(codec, base=idmap.native_base)
+        # Plain counters, read by the metrics at scrape time: cheaper than a metric per id.
+        self.hits = 0  # ids found in the map (legacy records)
+        self.misses = 0  # ids left to the native scheme (records created after cut-over)
 
     def replace(self, idmap: IdMap) -> None:
         if idmap.native_base != self.idmap.native_base:
@@ -147,7 +150,9 @@ class MappedIdTranslator:
             return self.plain.to_v4(kind, v5_id)
         mapped = self.idmap.v4_of.get((kind, v5_id))
         if mapped is not None:
+            self.hits += 1
             return mapped
+        self.misses += 1
         return self.native.to_v4(kind, v5_id)
 
     def to_v5(self, kind: str, v4_id: int) -> str:
@@ -164,7 +169,9 @@ class MappedIdTranslator:
             found = idmap.v5_of.get((space, v4_id))
             if found is None:
                 raise IdError(f"no {space} has the legacy id {v4_id}")
+            self.hits += 1
             return found
+        self.misses += 1
         kind, v5_id = self.native.locate(space, v4_id)
         if (kind, v5_id) in idmap.v4_of:
             # A mapped record answers to its legacy id only: one record, one v4 id (round trip).
