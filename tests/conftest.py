@@ -1,11 +1,23 @@
-"""Shared fixtures: the mappings, compiled plans and an id translator with the default salt."""
+"""Shared fixtures: mappings, plans and ids; the proxy in front of the sandbox; real processes;
+the coverage report of v4 routes; a throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
 import pytest
 
+from ninja_bridge.app import create_app
+from ninja_bridge.config import load_settings
 from ninja_bridge.ids.codec import HashidCodec
 from ninja_bridge.ids.translator import SchemeIdTranslator
+from ninja_bridge.sandbox import SANDBOX_TOKEN
+from ninja_bridge.sandbox import create_app as create_sandbox
 from ninja_bridge.translate.plan import PlanSet
 from ninja_bridge.translate.spec import load_mappings
 from ninja_bridge.translate.structural import COMPUTED, known_functions
@@ -35,10 +47,6 @@ def plans(mappings, ids):
 
 # -- end to end: a v4 client -> the proxy -> the sandbox, all over real loopback sockets -------
 
-from ninja_bridge.app import create_app  # noqa: E402
-from ninja_bridge.config import load_settings  # noqa: E402
-from ninja_bridge.sandbox import SANDBOX_TOKEN  # noqa: E402
-from ninja_bridge.sandbox import create_app as create_sandbox  # noqa: E402
 
 V4_AUTH = {"X-Ninja-Token": SANDBOX_TOKEN}
 
@@ -77,8 +85,6 @@ async def anonymous_proxy(aiohttp_client, proxy_settings):
 
 # -- docs/coverage.md: which end-to-end tests cover which v4 route -------------------------------
 
-import json  # noqa: E402
-import os  # noqa: E402
 
 ROUTE_REPORT_ENV = "NINJA_BRIDGE_ROUTE_REPORT"
 
@@ -98,10 +104,6 @@ def pytest_collection_modifyitems(session, config, items):
 
 # -- real processes: `ninja-bridge serve` started as the container starts it --------------------
 
-import asyncio  # noqa: E402
-import signal  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 PROCESS_START_TIMEOUT = 15.0
 SRC_DIR = Path(__file__).resolve().parents[1] / "src"

@@ -79,6 +79,15 @@ async def test_one_access_line_per_request_with_ids_routes_and_durations(proxy, 
     assert first["upstream_calls"] == 1
 
 
+async def test_routes_outside_the_resource_table_log_their_v5_route_too(proxy, json_logs):
+    assert (await proxy.get("/api/v1/static")).status == 200
+    assert (await proxy.post("/api/v1/email_invoice", json={"id": 999999})).status == 404
+    _, lines = json_logs()
+    access = [line for line in lines if line["event"] == "request"]
+    assert access[0]["v5_route"] == "GET /api/v1/statics"
+    assert access[1]["v5_route"].startswith("GET /api/v1/invoices/")
+
+
 async def test_probes_are_logged_at_debug_only(proxy, json_logs):
     await proxy.get("/healthz")
     await proxy.get("/metrics")

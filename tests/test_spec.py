@@ -32,12 +32,8 @@ def test_every_problem_names_file_key_and_reason(tmp_path):
         "    values: {status: no_such_table}\n"
     )
     (tmp_path / "refs.yaml").write_text(
-        "entities:\n"
-        "  gadget:\n"
-        "    values: {status: no_such_table}\n"
-        "    computed: {x: not_a_function}\n"
         "resources:\n"
-        "  gadgets: {entity: nobody, v5_path: gadgets, operations: [list, fly]}\n"
+        "  gadgets: {entity: client, v5_path: gadgets, operations: [list, fly]}\n"
     )
     problems = problems_of(tmp_path)
     assert any(p.startswith("broken.yaml: entities.widget.v4_fields.id:") for p in problems)

@@ -21,7 +21,7 @@ from .ids.translator import IdTranslator, SchemeIdTranslator
 from .health import LIFECYCLE, READINESS_CHECKS, CachedProbe, Lifecycle, add_health_routes
 from .metrics import METRICS, Metrics, UpstreamClock, current_upstream_clock, metrics_handler
 from .observability import debug_enabled, log, redact, redact_text
-from .proxy import Exchange, ResourceProxy, TokenResolver, json_response
+from .proxy import V5_ROUTE, Exchange, ResourceProxy, TokenResolver, json_response
 from .resources.special import SPECIAL_ROUTES, SpecialRoute
 from .resources.tasks import TaskProxy
 from .routes import API_PREFIX, route_table
@@ -42,7 +42,6 @@ PLANS = web.AppKey("plans", PlanSet)
 IDS = web.AppKey("ids", object)
 IDMAP_RELOADER = web.AppKey("idmap_reloader", IdMapReloader)
 REQUEST_ID = web.RequestKey("request_id", str)
-V5_ROUTE = web.RequestKey("v5_route", str)
 ERROR_KIND = web.RequestKey("error_kind", str)
 
 
@@ -256,10 +255,7 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
             exchange = await open_exchange(request)
             if resource is not None:
                 exchange.notes["error_field"] = resource.error_field
-            try:
-                return await operation(exchange)
-            finally:
-                request[V5_ROUTE] = exchange.v5_route
+            return await operation(exchange)
 
         return handle
 
@@ -277,10 +273,7 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
 
         async def handle(request: web.Request) -> web.StreamResponse:
             exchange = Exchange(request=request, token="", upstream=upstream, plans=plans, ids=ids)
-            try:
-                return await route.handler(exchange)
-            finally:
-                request[V5_ROUTE] = exchange.v5_route
+            return await route.handler(exchange)
 
         return handle
 

@@ -29,6 +29,9 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
                         headers=headers)
 
 
+V5_ROUTE = web.RequestKey("v5_route", str)  # the main v5 call a v4 request became
+
+
 @dataclass
 class Exchange:
     """What one v4 request carries through the steps: its v5 token and the tools to use it."""
@@ -38,11 +41,20 @@ class Exchange:
     upstream: Upstream
     plans: PlanSet
     ids: IdTranslator
-    v5_route: str = ""
     notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def v5_route(self) -> str:
+        return self.request.get(V5_ROUTE, "")
+
+    @v5_route.setter
+    def v5_route(self, route: str) -> None:
+        self.request[V5_ROUTE] = route  # kept on the request: the access log and metrics read it there
 
     async def fetch_json(self, path: str, query: Any = None) -> Any:
         """A side call to v5 (a lookup a rewrite needs); None when v5 has no such record."""
+        if not self.v5_route:  # logged until the main call, if any, names itself
+            self.v5_route = f"GET /api/v1/{path}"
         response = await self.upstream.request("GET", path, token=self.token, query=query)
         return response.body if response.ok else None
 
