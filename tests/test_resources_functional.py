@@ -465,3 +465,28 @@ async def test_login_sends_the_v4_secret_as_x_api_secret(aiohttp_server, aiohttp
     assert in_header[0]["token"] == SANDBOX_TOKEN
     wrong = await proxy.post("/api/v1/login", json={**credentials, "api_secret": "guess"})
     assert wrong.status == 403 and await wrong.json() == {"error": {"message": "Invalid value for API_SECRET"}}
+
+
+@pytest.mark.v4_route("POST /api/v1/invoices")
+async def test_invoice_create_names_the_client_by_contact_email(proxy, sandbox_store):
+    clients = (await (await proxy.get("/api/v1/clients?per_page=50")).json())["data"]
+    known = next(c for c in clients if c["contacts"])
+    email = known["contacts"][0]["email"]
+    response = await proxy.post("/api/v1/invoices", json={
+        "email": email, "invoice_items": [{"product_key": "BY-EMAIL", "cost": 3, "qty": 2}]})
+    assert response.status == 200, await response.text()
+    assert (await response.json())["data"]["client_id"] == known["id"]
+
+    response = await proxy.post("/api/v1/invoices", json={
+        "email": "new.buyer@shop.example", "name": "New Buyer Ltd", "first_name": "Nia", "city": "Leeds",
+        "invoice_items": [{"product_key": "BY-EMAIL", "cost": 5, "qty": 1}]})
+    assert response.status == 200, await response.text()
+    invoice = (await response.json())["data"]
+    client = (await (await proxy.get(f"/api/v1/clients/{invoice['client_id']}")).json())["data"]
+    assert (client["name"], client["city"]) == ("New Buyer Ltd", "Leeds")
+    assert [(c["email"], c["first_name"]) for c in client["contacts"]] == [("new.buyer@shop.example", "Nia")]
+    assert invoice["client_id"] not in [c["id"] for c in clients]
+
+    response = await proxy.post("/api/v1/invoices", json={"email": "not an address", "invoice_items": []})
+    assert response.status == 422
+    assert list((await response.json())["errors"]) == ["email"]

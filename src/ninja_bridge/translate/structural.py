@@ -4,6 +4,7 @@ function that a mapping file refers to by name (``computed:`` and ``rewrites:``)
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
@@ -199,9 +200,40 @@ def now() -> int:
     return int(time.time())
 
 
+# What v4's InvoiceApiController@store took from an invoice body to create the client of `email`.
+EMAIL_CLIENT_FIELDS = ("name", "address1", "address2", "city", "state", "postal_code", "country_id", "private_notes")
+EMAIL_CONTACT_FIELDS = ("first_name", "last_name", "phone")
+EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+async def client_by_email(v4_body: dict, v5_body: dict, exchange: "Exchange") -> dict:
+    """v4 invoice creates could name the client by a contact's `email` instead of `client_id`: the
+    client with that contact, or a new one made from the body's client and contact fields."""
+    email = v5_body.pop("email", None)
+    for field in EMAIL_CLIENT_FIELDS + EMAIL_CONTACT_FIELDS:
+        if field != "private_notes":  # an invoice field as well
+            v5_body.pop(field, None)
+    if not email:
+        return v5_body
+    if not isinstance(email, str) or not EMAIL_ADDRESS.match(email.strip()):
+        raise errors.validation_failed({"email": ["The email must be a valid email address."]})
+    found = await exchange.fetch_json("clients", query=[("email", email.strip()), ("per_page", "1")])
+    rows = found.get("data") if isinstance(found, dict) else None
+    if rows:
+        v5_body["client_id"] = rows[0]["id"]
+        return v5_body
+    client = {field: v4_body[field] for field in EMAIL_CLIENT_FIELDS if field in v4_body}
+    client["contact"] = {"email": email.strip(), **{f: v4_body[f] for f in EMAIL_CONTACT_FIELDS if f in v4_body}}
+    created = await exchange.call("POST", "clients", body=await single_contact_to_list(
+        client, exchange.plans["client"].to_v5(client), exchange))
+    v5_body["client_id"] = created["data"]["id"]
+    return v5_body
+
+
 REWRITES: dict[str, Rewrite] = {
     function.__name__: function
-    for function in (single_contact_to_list, payment_from_invoice, credit_from_amount, task_time_log)
+    for function in (single_contact_to_list, payment_from_invoice, credit_from_amount, task_time_log,
+                     client_by_email)
 }
 
 
