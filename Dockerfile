@@ -10,14 +10,15 @@ WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY src ./src
 COPY mappings ./mappings
+# The `postgres` extra too: replicas of a fleet share their id map in PostgreSQL.
 RUN pip wheel --no-deps --wheel-dir /wheels . \
- && pip wheel --constraint constraints.txt --wheel-dir /wheels /wheels/ninja_bridge-*.whl
+ && pip wheel --constraint constraints.txt --wheel-dir /wheels "$(ls /wheels/ninja_bridge-*.whl)[postgres]"
 
 # -- run: the wheels installed, nothing else from the source tree ---------------------------------
 FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
-    pip install --no-index --find-links /wheels ninja-bridge \
+    pip install --no-index --find-links /wheels "ninja-bridge[postgres]" \
  && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin ninja-bridge
 # Listen on every interface inside the container; log JSON lines for the log collector.
 ENV NINJA_BRIDGE_HOST=0.0.0.0 \
