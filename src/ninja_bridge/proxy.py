@@ -228,13 +228,14 @@ class ResourceProxy:
     async def delete(self, exchange: Exchange) -> web.Response:
         target, path = self.resolve(exchange, exchange.request.match_info["id"])
         tree = target.includes(exchange.request)
-        before = await exchange.call("GET", path, query=target.include_query(tree))
-        body = await exchange.call("DELETE", path, query=target.include_query(tree))
+        query = target.include_query(tree)
+        before = await exchange.call("GET", path, query=query) if target.spec.hard_delete else None
+        body = await exchange.call("DELETE", path, query=query)
         if not isinstance(body.get("data"), dict):
-            # Some v5 routes answer a bare message (documents are even gone for good): v4 answered
-            # the deleted record, so show it as read just before, marked deleted.
-            body = await exchange.fetch_json(path, query=target.include_query(tree)) \
-                or {"data": {**before.get("data", {}), "is_deleted": True}}
+            # v5 answered a bare message; v4 answered the deleted record: read it again (soft
+            # deleted), or show it as read just before, marked deleted (gone for good).
+            body = ({"data": {**before.get("data", {}), "is_deleted": True}} if before
+                    else await exchange.fetch_json(path, query=query) or {})
         return await target.item_answer(exchange, body, tree)
 
     # -- response side ------------------------------------------------------------------------

@@ -1,10 +1,10 @@
-"""Fixtures: a seeded sandbox served over a real socket by pytest-aiohttp."""
+"""Fixtures: a seeded sandbox (tests/conftest.py's `sandbox_app`) served over a real socket."""
 
 from __future__ import annotations
 
 import pytest
 
-from ninja_bridge.sandbox import SANDBOX_TOKEN, create_app
+from ninja_bridge.sandbox import SANDBOX_TOKEN
 
 # What a well-behaved v5 client (the proxy) sends: v5 only answers JSON errors to such requests.
 JSON_CLIENT = {"X-Requested-With": "XMLHttpRequest", "Accept": "application/json"}
@@ -12,13 +12,13 @@ AUTH = {"X-API-TOKEN": SANDBOX_TOKEN, **JSON_CLIENT}
 
 
 @pytest.fixture
-def app():
-    return create_app(token=SANDBOX_TOKEN, hash_salt="", seed=True)
+def app(sandbox_app):
+    return sandbox_app
 
 
 @pytest.fixture
-def store(app):
-    return app["store"]
+def store(sandbox_store):
+    return sandbox_store
 
 
 @pytest.fixture

@@ -102,6 +102,7 @@ class ResourceSpec(_Strict):
     v5_includes: list[str] = Field(default_factory=list)  # always asked of v5
     rewrites: dict[Operation, list[str]] = Field(default_factory=dict)
     error_fields: dict[str, str] = Field(default_factory=dict)  # v5 error key -> v4 field
+    hard_delete: bool = False  # v5 removes the row for good: read it first, v4 answered the deleted record
     variants: dict[str, VariantSpec] = Field(default_factory=dict)  # v5 kind -> how it is served
     create_defaults: dict[str, Any] = Field(default_factory=dict)  # v4 field -> value when a create omits it
     # v4 body options of a create that v5 takes in the query ("triggered actions"): v4 field -> v5 param
