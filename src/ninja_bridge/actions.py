@@ -193,7 +193,8 @@ async def perform(exchange: Exchange, target: Target, spec: ActionSpec, record: 
 
 def skipped(spec: ActionSpec, record: dict) -> bool:
     """v4 did nothing (and answered the record) where v5 refuses, e.g. markPaid on a paid invoice."""
-    return any(record.get(field) in values for field, values in spec.skip_if.items())
+    # v5 writes enum ids as strings or numbers: compare their text, so a mapping lists each once.
+    return any(str(record.get(field)) in {str(v) for v in values} for field, values in spec.skip_if.items())
 
 
 def pdf_headers(filename: str) -> dict[str, str]:

@@ -235,7 +235,7 @@ class DocumentUpload:
         document = newest_document(record, parent.document_ids)
         if document is None:
             raise errors.upstream_bad_answer("the new document is missing from v5's answer")
-        context = Context(ids=exchange.ids, created=True, account_key=exchange.notes.get("account_key", ""))
+        context = Context(ids=exchange.ids, created=True)
         v4 = exchange.plans[DOCUMENT_ENTITY].to_v4(document, {}, context)
         v4[parent.v4_field] = parent.v4_id
         return json_response(200, {"data": v4})

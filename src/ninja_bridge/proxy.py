@@ -241,7 +241,7 @@ class ResourceProxy:
     # -- response side ------------------------------------------------------------------------
 
     def context(self, exchange: Exchange, created: bool = False) -> Context:
-        return Context(ids=exchange.ids, created=created, account_key=exchange.notes.get("account_key", ""))
+        return Context(ids=exchange.ids, created=created)
 
     async def item_answer(self, exchange: Exchange, body: dict, tree: IncludeTree, created: bool = False):
         return json_response(200, {"data": await self.render(exchange, body.get("data"), tree, created)})
@@ -321,8 +321,18 @@ def undecodable_ids_as_v4_error() -> Iterator[None]:
             f"{exc} (is NINJA_BRIDGE_HASH_SALT the v5 server's HASH_SALT?)", kind="translation") from exc
 
 
+V4_BODY = web.RequestKey("v4_body", dict)
+
+
 async def read_json_body(request: web.Request) -> dict:
-    """The v4 JSON body; empty and `null` bodies (v4 clients send them on GET) count as {}."""
+    """The v4 JSON body, parsed once per request (several steps read it); empty and `null`
+    bodies (v4 clients send them on GET) count as {}. Callers must not change it in place."""
+    if V4_BODY not in request:
+        request[V4_BODY] = await _parse_json_body(request)
+    return request[V4_BODY]
+
+
+async def _parse_json_body(request: web.Request) -> dict:
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:

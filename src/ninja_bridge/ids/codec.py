@@ -18,7 +18,6 @@ class HashidCodec:
     """Encodes v5 primary keys to hashed ids and back, with a bounded cache."""
 
     def __init__(self, salt: str = "", cache_size: int = CACHE_SIZE) -> None:
-        self.salt = salt
         hashids = Hashids(salt=salt, min_length=V5_MIN_LENGTH)
 
         @lru_cache(maxsize=cache_size)
@@ -37,6 +36,3 @@ class HashidCodec:
 
         self.encode = encode
         self.decode = decode
-
-    def cache_info(self) -> dict[str, object]:
-        return {"encode": self.encode.cache_info(), "decode": self.decode.cache_info()}

@@ -118,9 +118,6 @@ class IdMap:
     def __len__(self) -> int:
         return len(self.v5_of)
 
-    def pairs(self) -> list[IdPair]:
-        return sorted(IdPair(space, v4_id, kind, v5_id) for (space, v4_id), (kind, v5_id) in self.v5_of.items())
-
 
 class MappedIdTranslator:
     """The map first, then the native scheme above ``native_base`` (an IdTranslator).
@@ -131,7 +128,6 @@ class MappedIdTranslator:
 
     def __init__(self, idmap: IdMap, codec: HashidCodec) -> None:
         self.codec = codec
-        self.plain = SchemeIdTranslator(codec)  # static kinds (designs) are never mapped
         self.idmap = idmap
         self.native = SchemeIdTranslator(codec, base=idmap.native_base)
         # Plain counters, read by the metrics at scrape time: cheaper than a metric per id.
@@ -146,8 +142,8 @@ class MappedIdTranslator:
         self.idmap = idmap
 
     def to_v4(self, kind: str, v5_id: str) -> int:
-        if kind in STATIC_KINDS:
-            return self.plain.to_v4(kind, v5_id)
+        if kind in STATIC_KINDS:  # designs: never mapped, and the scheme's base does not apply to them
+            return self.native.to_v4(kind, v5_id)
         mapped = self.idmap.v4_of.get((kind, v5_id))
         if mapped is not None:
             self.hits += 1
@@ -157,7 +153,7 @@ class MappedIdTranslator:
 
     def to_v5(self, kind: str, v4_id: int) -> str:
         if kind in STATIC_KINDS:
-            return self.plain.to_v5(kind, v4_id)
+            return self.native.to_v5(kind, v4_id)
         found_kind, v5_id = self.locate(space_of(kind), v4_id)
         if found_kind != kind:
             raise IdError(f"{v4_id} is a {found_kind} id, not a {kind} id")

@@ -57,7 +57,6 @@ def kind_windows(base: int = 0) -> dict[str, tuple[int, int]]:
 
 
 KIND_WINDOWS: dict[str, tuple[int, int]] = kind_windows(0)
-DEFAULT_WINDOW = (0, V4_ID_MAX + 1)
 
 
 class SchemeIdTranslator:

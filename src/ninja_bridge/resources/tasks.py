@@ -10,8 +10,6 @@ from aiohttp import web
 from ..proxy import Exchange, ResourceProxy, read_json_body
 from ..translate.structural import now, parse_v5_time_log
 
-TIMER_ACTIONS = ("start", "resume", "stop", "offline")
-
 
 def apply_timer(action: str, log: list[list], at: int) -> list[list]:
     """The time log after a v4 timer action (unknown actions leave it alone, as v4 did)."""

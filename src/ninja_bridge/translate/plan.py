@@ -33,12 +33,10 @@ class Context:
     """Per-request facts some v4 fields are computed from."""
 
     ids: "IdTranslator | None" = None
-    account_key: str = ""
     position: int = 0  # index of this object in the list it is embedded in
     created: bool = False  # v4 shows `user_id` only on the object a create returned
 
 
-ComputedField = Callable[[dict, Context], Any]
 
 
 def parse_includes(value: str | None) -> IncludeTree:

@@ -52,7 +52,6 @@ class EntitySpec(_Strict):
     """One v4 object shape (a v4 transformer) and how each of its fields maps to v5."""
 
     extends: str | None = None
-    kind: str | None = None  # v5 kind of this object's own `id`
     v4_fields: dict[str, FieldType] = Field(default_factory=dict)
     renames: dict[str, str] = Field(default_factory=dict)  # v4 name -> v5 path, both ways
     sources: dict[str, str] = Field(default_factory=dict)  # v4 name <- v5 path, responses only
@@ -62,6 +61,11 @@ class EntitySpec(_Strict):
     computed: dict[str, str] = Field(default_factory=dict)  # v4 field -> named function
     includes: dict[str, IncludeSpec] = Field(default_factory=dict)
     default_includes: list[str] = Field(default_factory=list)
+
+    @property
+    def kind(self) -> str | None:
+        """The v5 kind of this object's own `id` (what `ids` says of it)."""
+        return self.ids.get("id")
 
 
 class VariantSpec(_Strict):

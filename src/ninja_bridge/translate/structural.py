@@ -18,10 +18,6 @@ if TYPE_CHECKING:
 
 # -- computed v4 fields: (v5 object, context) -> v4 value ---------------------------------------
 
-def account_key(obj: dict, ctx: Context) -> str:
-    return ctx.account_key
-
-
 def is_owner(obj: dict, ctx: Context) -> bool:
     return True  # the token's user sees records through their own token
 
@@ -80,7 +76,7 @@ def activity_key(obj: dict, ctx: Context) -> str:
 
 COMPUTED: dict[str, Callable[[dict, Context], Any]] = {
     function.__name__: function
-    for function in (account_key, is_owner, user_id_when_created, line_item_number, invoice_is_public,
+    for function in (is_owner, user_id_when_created, line_item_number, invoice_is_public,
                      is_quote_kind, invoice_filename, v4_time_log, payment_term_name, activity_key)
 }
 
