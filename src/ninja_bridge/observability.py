@@ -19,7 +19,8 @@ SECRET_NAME = re.compile(SECRET_WORDS, re.IGNORECASE)
 REDACTED = "[redacted]"
 
 # Inside strings: key=value (query strings, form bodies), "key": "value" (JSON text), user:password@ (URLs).
-_SECRET_PAIR = re.compile(rf"(?P<key>[\w.\-\[\]]*(?:{SECRET_WORDS})[\w.\-\[\]]*)=(?P<value>[^&\s;,\"']+)",
+_SECRET_PAIR = re.compile(rf"(?<![\w.\-\[\]])(?P<key>[\w.\-\[\]]*(?:{SECRET_WORDS})[\w.\-\[\]]*)="
+                          rf"(?P<value>[^&\s;,\"']+)",
                           re.IGNORECASE)
 _SECRET_MEMBER = re.compile(rf"(?P<key>\"[^\"]*(?:{SECRET_WORDS})[^\"]*\"\s*:\s*)(?P<value>\"(?:[^\"\\]|\\.)*\"|[^,}}\s]+)",
                             re.IGNORECASE)
@@ -29,9 +30,14 @@ _debug = False
 
 
 def redact_text(text: str) -> str:
-    text = _SECRET_PAIR.sub(lambda m: f"{m['key']}={REDACTED}", text)
-    text = _SECRET_MEMBER.sub(lambda m: f'{m["key"]}"{REDACTED}"', text)
-    return _URL_PASSWORD.sub(lambda m: f"{m['scheme']}:{REDACTED}@", text)
+    # Every access-log line passes here: run each pattern only where its anchor character is.
+    if "=" in text:
+        text = _SECRET_PAIR.sub(lambda m: f"{m['key']}={REDACTED}", text)
+    if ":" in text:
+        text = _SECRET_MEMBER.sub(lambda m: f'{m["key"]}"{REDACTED}"', text)
+    if "@" in text:
+        text = _URL_PASSWORD.sub(lambda m: f"{m['scheme']}:{REDACTED}@", text)
+    return text
 
 
 def redact(value: Any) -> Any:
