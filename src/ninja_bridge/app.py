@@ -39,7 +39,6 @@ RESOURCE_PROXIES: dict[str, type[ResourceProxy]] = {"tasks": TaskProxy}
 SETTINGS = web.AppKey("settings", Settings)
 UPSTREAM = web.AppKey("upstream", Upstream)
 PLANS = web.AppKey("plans", PlanSet)
-IDS = web.AppKey("ids", object)
 IDMAP_RELOADER = web.AppKey("idmap_reloader", IdMapReloader)
 REQUEST_ID = web.RequestKey("request_id", str)
 ERROR_KIND = web.RequestKey("error_kind", str)
@@ -59,20 +58,17 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     clock = UpstreamClock()
     clock_token = current_upstream_clock.set(clock)
     lifecycle.request_started()
-    metrics.in_flight.inc()
     started = time.perf_counter()
     status = 499  # what nginx logs when the client went away before the answer
     try:
         if debug_enabled():
             await log_request_detail(request, request_id)
-        response = await answer(request, handler)
-        response.headers["X-Request-ID"] = request_id
+        response = await answer(request, handler)  # stamp_request_id adds X-Request-ID
         status = response.status
         return response
     finally:
         elapsed = time.perf_counter() - started
         lifecycle.request_finished()
-        metrics.in_flight.dec()
         current_upstream_clock.reset(clock_token)
         record_request(request, status, elapsed, clock)
 
@@ -84,23 +80,22 @@ async def answer(request: web.Request, handler: Handler) -> web.StreamResponse:
         async with asyncio.timeout(settings.request_timeout) as deadline:
             return await handler(request)
     except errors.V4Error as exc:
-        request[ERROR_KIND] = exc.kind
-        return json_response(exc.status, exc.body)
+        error = exc
     except web.HTTPRequestEntityTooLarge:
-        return json_response(*_as_pair(errors.payload_too_large(settings.max_body_size)))
+        error = errors.payload_too_large(settings.max_body_size)
     except web.HTTPNotFound:
-        return json_response(*_as_pair(errors.route_not_found()))
+        error = errors.route_not_found()
     except web.HTTPMethodNotAllowed:
-        return json_response(405, {"error": {"message": f"Method {request.method} is not allowed on this route"}})
+        error = errors.method_not_allowed(request.method)
     except TimeoutError:
         if not deadline.expired():
             raise
-        request[ERROR_KIND] = "timeout"
-        return json_response(*_as_pair(errors.request_timeout(settings.request_timeout)))
+        error = errors.request_timeout(settings.request_timeout)
     except Exception:
         log.exception("unhandled_error", request_id=request[REQUEST_ID], path=request.path)
-        request[ERROR_KIND] = "unhandled"
-        return json_response(*_as_pair(errors.server_error()))
+        error = errors.server_error(kind="unhandled")
+    request[ERROR_KIND] = error.kind
+    return json_response(error.status, error.body)
 
 
 def route_label(request: web.Request) -> str:
@@ -156,10 +151,6 @@ async def stamp_request_id(request: web.Request, response: web.StreamResponse) -
         response.headers.setdefault("X-Request-ID", request[REQUEST_ID])
 
 
-def _as_pair(error: errors.V4Error) -> tuple[int, object]:
-    return error.status, error.body
-
-
 async def mappings_loaded(app: web.Application) -> str | None:
     return None if len(app[PLANS].mappings.resources) else "no resources in the mappings"
 
@@ -205,9 +196,9 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
     app[SETTINGS] = settings
     app[UPSTREAM] = upstream
     app[PLANS] = plans
-    app[IDS] = ids
     app[METRICS] = metrics
-    app[LIFECYCLE] = Lifecycle()
+    app[LIFECYCLE] = lifecycle = Lifecycle()
+    metrics.in_flight.set_function(lambda: lifecycle.in_flight)  # read at scrape time
     app[READINESS_CHECKS] = {
         "upstream": CachedProbe(upstream.probe, settings.readiness_cache),
         "mappings": mappings_loaded,

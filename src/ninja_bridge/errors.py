@@ -31,6 +31,10 @@ def route_not_found(message: str = "Route does not exist") -> V4Error:
     return V4Error(404, {"error": {"message": message}})
 
 
+def method_not_allowed(method: str) -> V4Error:
+    return V4Error(405, {"error": {"message": f"Method {method} is not allowed on this route"}})
+
+
 def bad_request(message: str) -> V4Error:
     return V4Error(400, {"error": {"message": message}})
 
