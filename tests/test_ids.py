@@ -2,7 +2,7 @@ from hypothesis import given, strategies as st
 import pytest
 
 from ninja_bridge.ids.codec import HashidCodec
-from ninja_bridge.ids.translator import KIND_WINDOWS, V4_ID_MAX, IdError, SchemeIdTranslator
+from ninja_bridge.ids.translator import KIND_WINDOWS, V4_ID_MAX, IdError
 
 # Known PHP hashids outputs with salt '' and min_length 10 (v5-api.md §1.1).
 KNOWN = {0: "WjnegYbwZ1", 1: "VolejRejNm", 2: "Wpmbk5ezJn", 3: "Opnel5aKBz", 4: "wMvbmOeYAl", 7: "k8mep2bMyJ"}

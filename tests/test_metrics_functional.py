@@ -10,7 +10,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ninja_bridge.app import create_app
 from ninja_bridge.config import load_settings
-from ninja_bridge.metrics import METRICS
 
 from ninja_bridge.sandbox import SANDBOX_TOKEN
 

@@ -7,27 +7,22 @@ data (``actions`` of each resource in ``mappings/``); this module is the one gen
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any, Awaitable, Callable
 
-import aiohttp
 from aiohttp import web
 
 from . import errors
-from .observability import log
-from .proxy import Exchange, ResourceProxy, json_response, read_json_body
+from .proxy import Exchange, ResourceProxy, json_response, read_json_body, stream_from_v5
 from .translate.plan import Context
 from .translate.spec import ActionSpec
 from .translate.structural import invoice_filename
-from .upstream import Upstream
 
 Operation = Callable[[Exchange], Awaitable[web.StreamResponse]]
 
 # v5 renders PDFs of invoices and quotes only (recurring invoices have no download route).
 PDF_KINDS = frozenset({"invoice", "quote"})
-DOWNLOAD_CHUNK = 64 * 1024
 
 
 def unsupported(action: str) -> errors.V4Error:
@@ -130,26 +125,8 @@ class Actions:
         record = await read_record(exchange, target, [])
         if record.get("is_deleted") or target.resource.kind not in PDF_KINDS:
             raise errors.route_not_found()  # v4: abort(404) for a deleted invoice (v4-api §6.4)
-        exchange.v5_route = f"GET /api/v1/{target.path}/download"
-        headers = Upstream.headers(exchange.token)
-        async with exchange.upstream.open("GET", f"{target.path}/download", headers=headers) as upstream:
-            if upstream.status != 200:
-                raise errors.from_v5(upstream.status, await json_or_none(upstream), lambda key: key)
-            response = web.StreamResponse(headers=pdf_headers(invoice_filename(record, Context())))
-            if upstream.content_length is not None:
-                response.content_length = upstream.content_length
-            await response.prepare(exchange.request)
-            try:
-                async for chunk in upstream.content.iter_chunked(DOWNLOAD_CHUNK):
-                    await response.write(chunk)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                # Headers are gone: the only honest signal left is a cut connection.
-                log.warning("download_cut", v5_route=exchange.v5_route, error=type(exc).__name__)
-                if exchange.request.transport is not None:
-                    exchange.request.transport.close()
-                return response
-            await response.write_eof()
-            return response
+        filename = invoice_filename(record, Context())
+        return await stream_from_v5(exchange, f"{target.path}/download", lambda upstream: pdf_headers(filename))
 
 
 REMINDERS = ("reminder1", "reminder2", "reminder3")
@@ -206,10 +183,3 @@ def pdf_headers(filename: str) -> dict[str, str]:
         "Cache-Control": "public, must-revalidate, max-age=0",
         "Last-Modified": formatdate(usegmt=True),
     }
-
-
-async def json_or_none(response: aiohttp.ClientResponse) -> Any:
-    try:
-        return await response.json(content_type=None)
-    except (ValueError, aiohttp.ClientError):
-        return None

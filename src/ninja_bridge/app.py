@@ -54,7 +54,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     app = request.app
     request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
     request[REQUEST_ID] = request_id
-    metrics, lifecycle = app[METRICS], app[LIFECYCLE]
+    lifecycle = app[LIFECYCLE]
     clock = UpstreamClock()
     clock_token = current_upstream_clock.set(clock)
     lifecycle.request_started()

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import IO, AsyncIterator
 
 import aiohttp
-import orjson
 from aiohttp import BodyPartReader, web
 
 from . import errors
@@ -220,7 +219,7 @@ class DocumentUpload:
         try:
             async with exchange.upstream.open("POST", f"{parent.path}/upload", data=writer,
                                               headers=Upstream.headers(exchange.token)) as response:
-                status, raw = response.status, await response.read()
+                status, body = response.status, await exchange.upstream.read_json(response)
         except (errors.V4Error, aiohttp.ClientError, asyncio.TimeoutError) as exc:
             aborted = aborted_by(exc)
             if aborted is not None:  # the client's body failed: the upstream body was aborted with it
@@ -228,7 +227,6 @@ class DocumentUpload:
             if isinstance(exc, errors.V4Error):
                 raise
             raise errors.upstream_unreachable(type(exc).__name__) from exc
-        body = _json(raw)
         if not 200 <= status < 300:
             raise errors.from_v5(status, body, lambda key: "file" if key.startswith(("documents", "file")) else key)
         record = body.get("data") if isinstance(body, dict) else None
@@ -257,10 +255,3 @@ def newest_document(record: object, before: set[str]) -> dict | None:
         return None
     added = [d for d in record.get("documents") or [] if isinstance(d, dict) and d.get("id") not in before]
     return max(added, key=lambda d: (d.get("created_at") or 0), default=None)
-
-
-def _json(raw: bytes) -> object:
-    try:
-        return orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        return None

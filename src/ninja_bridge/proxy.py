@@ -8,13 +8,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Iterator
 
+import aiohttp
 import orjson
 from aiohttp import web
 
 from . import errors
+from .observability import log
 from .ids.translator import IdError, IdTranslator, space_of
 from .translate.plan import Context, EntityPlan, IncludeTree, PlanSet, TranslationError, parse_includes
-from .translate.spec import Mappings, ResourceSpec
+from .translate.spec import ResourceSpec
 from .translate.structural import REWRITES
 from .upstream import Upstream
 
@@ -309,6 +311,34 @@ async def fan_out(exchange: Exchange, plan: EntityPlan, rows: list[dict], tree: 
         row[EntityPlan.fanout_key(name)] = body.get("data") or []
 
     await asyncio.gather(*(fetch(row, name, include, sub) for row in rows for name, include, sub in fanouts))
+
+
+STREAM_CHUNK = 64 * 1024
+
+
+async def stream_from_v5(exchange: Exchange, path: str,
+                         headers_for: Callable[[aiohttp.ClientResponse], dict[str, str]]) -> web.StreamResponse:
+    """A v5 file (PDF, document) passed to the client chunk by chunk as v5 sends it, never held
+    whole; `headers_for` gives the client's headers from v5's answer."""
+    exchange.v5_route = f"GET /api/v1/{path}"
+    async with exchange.upstream.open("GET", path, headers=exchange.upstream.headers(exchange.token)) as upstream:
+        if upstream.status != 200:
+            raise errors.from_v5(upstream.status, await exchange.upstream.read_json(upstream), lambda key: key)
+        response = web.StreamResponse(headers=headers_for(upstream))
+        if upstream.content_length is not None:
+            response.content_length = upstream.content_length
+        await response.prepare(exchange.request)
+        try:
+            async for chunk in upstream.content.iter_chunked(STREAM_CHUNK):
+                await response.write(chunk)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            # Headers are gone: the only honest signal left is a cut connection.
+            log.warning("download_cut", v5_route=exchange.v5_route, error=type(exc).__name__)
+            if exchange.request.transport is not None:
+                exchange.request.transport.close()
+            return response
+        await response.write_eof()
+        return response
 
 
 @contextmanager

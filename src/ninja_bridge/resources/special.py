@@ -13,12 +13,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import ClientResponse, web
 
 from .. import errors
 from . import contacts
 from ..ids.translator import IdError
-from ..proxy import FANOUT_PAGE_SIZE, Exchange, _truthy, fan_out, json_response, read_json_body
+from ..proxy import FANOUT_PAGE_SIZE, Exchange, _truthy, fan_out, json_response, read_json_body, stream_from_v5
 from ..translate.plan import Context, parse_includes
 
 Handler = Callable[[Exchange], Awaitable[web.StreamResponse]]
@@ -225,7 +225,6 @@ async def dashboard(exchange: Exchange) -> web.StreamResponse:
 
 # -- documents, payment terms --------------------------------------------------------------------
 
-STREAM_CHUNK = 64 * 1024
 
 
 async def stream_document(exchange: Exchange) -> web.StreamResponse:
@@ -235,26 +234,15 @@ async def stream_document(exchange: Exchange) -> web.StreamResponse:
         v5_id = exchange.ids.to_v5("document", int(raw_id))
     except (ValueError, IdError):
         raise errors.record_not_found() from None
-    exchange.v5_route = "GET /api/v1/documents/{id}/download"
-    headers = exchange.upstream.headers(exchange.token)
-    async with exchange.upstream.open("GET", f"documents/{v5_id}/download", headers=headers) as upstream:
-        if upstream.status != 200:
-            body = await exchange.upstream.read_json(upstream)
-            raise errors.from_v5(upstream.status, body, lambda key: key)
-        filename = _filename(upstream.headers.get("Content-Disposition", ""))
+
+    def headers_for(upstream: ClientResponse) -> dict[str, str]:
+        disposition = upstream.headers.get("Content-Disposition", "")
+        filename = _filename(disposition)
         content_type = mimetypes.guess_type(filename)[0] if filename else None
-        response = web.StreamResponse(headers={
-            "Content-Type": content_type or upstream.headers.get("Content-Type", "application/octet-stream"),
-            **({"Content-Disposition": upstream.headers["Content-Disposition"]}
-               if "Content-Disposition" in upstream.headers else {}),
-        })
-        if upstream.content_length is not None:
-            response.content_length = upstream.content_length
-        await response.prepare(exchange.request)
-        async for chunk in upstream.content.iter_chunked(STREAM_CHUNK):
-            await response.write(chunk)
-        await response.write_eof()
-        return response
+        return {"Content-Type": content_type or upstream.headers.get("Content-Type", "application/octet-stream"),
+                **({"Content-Disposition": disposition} if disposition else {})}
+
+    return await stream_from_v5(exchange, f"documents/{v5_id}/download", headers_for)
 
 
 def _filename(disposition: str) -> str:
