@@ -150,6 +150,7 @@ class EntityPlan:
                 self._inputs[v4_key] = self._compile_nested_input(v4_key, include)
         self._include_getters = {name: _getter(include.source or include.v5 or name)
                                  for name, include in spec.includes.items()}
+        self._default_tree: IncludeTree = {name: {} for name in spec.default_includes}  # never mutated
         self._v5_to_v4: dict[str, str] = {
             spec.renames.get(key, key): key for key in list(spec.v4_fields) + list(spec.renames)
         }
@@ -190,7 +191,9 @@ class EntityPlan:
 
     def include_tree(self, requested: IncludeTree) -> IncludeTree:
         """What v4 would have embedded: its default includes plus the requested ones it knows."""
-        tree = {name: {} for name in self.spec.default_includes}
+        if not requested:  # most embedded objects (line items, contacts): nothing to build per object
+            return self._default_tree
+        tree = dict(self._default_tree)
         for name, sub in requested.items():
             if name in self.spec.includes:
                 tree[name] = sub
