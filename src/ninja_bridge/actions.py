@@ -79,8 +79,8 @@ class Actions:
         query = served_by.include_query(tree)
         # v4 found the record (404) before it looked at the action (400); v4's validation of the
         # update body before the action is not replicated: an action never uses the body.
-        record = await read_record(exchange, target, query)
         spec = target.actions.get(name)
+        record = await read_record(exchange, target, query) if needs_record(spec) else None
         if spec is None:
             raise unsupported(name)
         answer = await perform(exchange, target, spec, record, query)
@@ -102,8 +102,8 @@ class Actions:
         if raw_id is None:
             raise errors.bad_request("Name the invoice to email: id, invoice_id, public_id or invoice_number")
         target = self.target(invoices, exchange, str(raw_id))
-        record = await read_record(exchange, target, [])
         spec = target.actions.get("emailInvoice")
+        record = await read_record(exchange, target, []) if needs_record(spec) else None
         if spec is None:
             raise unsupported("emailInvoice")
         extra = [("email_type", body["reminder"])] if body.get("reminder") in REMINDERS else []
@@ -151,9 +151,16 @@ async def read_record(exchange: Exchange, target: Target, query: Any) -> dict:
     return record
 
 
-async def perform(exchange: Exchange, target: Target, spec: ActionSpec, record: dict, query: Any) -> dict | None:
+def needs_record(spec: ActionSpec | None) -> bool:
+    """Whether the record must be read before the action: to tell v4's 404 from its 400, to answer
+    a no-op, or to check `skip_if`. Otherwise v5's own answer says whether the record exists."""
+    return spec is None or bool(spec.skip_if) or (spec.bulk is None and spec.route is None)
+
+
+async def perform(exchange: Exchange, target: Target, spec: ActionSpec, record: dict | None,
+                  query: Any) -> dict | None:
     """Runs one action on v5; the record v5 answered with, or None when it answered a message."""
-    if spec.bulk is None and spec.route is None or skipped(spec, record):
+    if spec.bulk is None and spec.route is None or (record is not None and skipped(spec, record)):
         return record
     if spec.route is not None:
         body = await exchange.call("GET", f"{target.path}/{spec.route}", query=query)
