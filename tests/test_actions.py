@@ -18,7 +18,7 @@ from ninja_bridge.translate.structural import known_functions
 @pytest.fixture
 def invoice_resources(mappings, plans):
     """The invoices resource and its variants, wired as the app wires them."""
-    resources = {name: ResourceProxy(name, mappings.resources[name], plans, 15, None)
+    resources = {name: ResourceProxy(name, mappings.resources[name], plans, 15)
                  for name in ("invoices", "quotes", "recurring_invoices")}
     invoices = resources["invoices"]
     invoices.variants = {kind: resources[v.resource] for kind, v in invoices.spec.variants.items()}

@@ -230,11 +230,12 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
         v5_token = await resolve_token(token) if token else None
         if not v5_token:
             raise errors.invalid_token()
-        return Exchange(request=request, token=v5_token, upstream=upstream, plans=plans, ids=ids)
+        return Exchange(request=request, token=v5_token, upstream=upstream, plans=plans, ids=ids,
+                        public_base=settings.public_base)
 
     resources = {
         name: RESOURCE_PROXIES.get(name, ResourceProxy)(
-            name, spec, plans, mappings.settings.default_page_size, settings.public_base)
+            name, spec, plans, mappings.settings.default_page_size)
         for name, spec in mappings.resources.items()
     }
     for resource in resources.values():
@@ -263,7 +264,8 @@ def create_app(settings: Settings, mappings: Mappings | None = None, ids: IdTran
             return exchange_handler(None, route.handler)
 
         async def handle(request: web.Request) -> web.StreamResponse:
-            exchange = Exchange(request=request, token="", upstream=upstream, plans=plans, ids=ids)
+            exchange = Exchange(request=request, token="", upstream=upstream, plans=plans, ids=ids,
+                                public_base=settings.public_base)
             return await route.handler(exchange)
 
         return handle

@@ -43,6 +43,7 @@ class Exchange:
     upstream: Upstream
     plans: PlanSet
     ids: IdTranslator
+    public_base: str | None = None  # the proxy's public URL (settings), for links it answers
     notes: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -74,13 +75,12 @@ class Exchange:
 class ResourceProxy:
     """The v4 operations of one resource (list, show, create, update, delete)."""
 
-    def __init__(self, name: str, spec: ResourceSpec, plans: PlanSet, page_size: int, public_base: str | None):
+    def __init__(self, name: str, spec: ResourceSpec, plans: PlanSet, page_size: int):
         self.name = name
         self.spec = spec
         self.plan: EntityPlan = plans[spec.entity]
         self.kind = self.plan.spec.kind or spec.entity
         self.page_size = page_size
-        self.public_base = public_base
         self.variants: dict[str, ResourceProxy] = {}  # v5 kind -> the proxy serving it (set by the app)
 
     # -- request side -------------------------------------------------------------------------
@@ -263,32 +263,29 @@ class ResourceProxy:
         await fan_out(exchange, plan or self.plan, rows, tree)
 
     def pagination(self, exchange: Exchange, v5: dict) -> dict:
-        current = int(v5.get("current_page") or 1)
-        v5_links = v5.get("links") if isinstance(v5.get("links"), dict) else {}
-        links: dict[str, str] = {}
-        if v5_links.get("previous"):
-            links["previous"] = self.page_link(exchange, current - 1)
-        if v5_links.get("next"):
-            links["next"] = self.page_link(exchange, current + 1)
-        return {
-            "total": int(v5.get("total") or 0),
-            "count": int(v5.get("count") or 0),
-            "per_page": int(v5.get("per_page") or self.page_size),
-            "current_page": current,
-            "total_pages": int(v5.get("total_pages") or 0),
-            "links": links or [],  # v4's Fractal wrote an empty JSON array, not an object
-        }
-
-    def page_link(self, exchange: Exchange, page: int) -> str:
-        # v4's paginator kept only ?page= in its links (v4-api.md §5); so do we.
-        request = exchange.request
-        base = self.public_base or f"{request.scheme}://{request.host}"
-        return f"{base}{request.path}?page={page}"
+        return v4_pagination(exchange, total=int(v5.get("total") or 0), count=int(v5.get("count") or 0),
+                             per_page=int(v5.get("per_page") or self.page_size),
+                             current_page=int(v5.get("current_page") or 1),
+                             total_pages=int(v5.get("total_pages") or 0))
 
     def empty_page(self, exchange: Exchange) -> dict:
         per_page = _positive_int(exchange.request.query.get("per_page"), self.page_size)
-        return {"data": [], "meta": {"pagination": {
-            "total": 0, "count": 0, "per_page": per_page, "current_page": 1, "total_pages": 0, "links": []}}}
+        return {"data": [], "meta": {"pagination": v4_pagination(
+            exchange, total=0, count=0, per_page=per_page, current_page=1, total_pages=0)}}
+
+
+def v4_pagination(exchange: Exchange, *, total: int, count: int, per_page: int, current_page: int,
+                  total_pages: int) -> dict:
+    """v4's `meta.pagination`: links to the proxy keeping only ?page= (v4-api.md §5), `[]` when none."""
+    request = exchange.request
+    base = f"{exchange.public_base or f'{request.scheme}://{request.host}'}{request.path}"
+    links: dict[str, str] = {}
+    if current_page > 1:
+        links["previous"] = f"{base}?page={current_page - 1}"
+    if current_page < total_pages:
+        links["next"] = f"{base}?page={current_page + 1}"
+    return {"total": total, "count": count, "per_page": per_page, "current_page": current_page,
+            "total_pages": total_pages, "links": links or []}  # v4's Fractal wrote [], not {}
 
 
 async def fan_out(exchange: Exchange, plan: EntityPlan, rows: list[dict], tree: IncludeTree) -> None:

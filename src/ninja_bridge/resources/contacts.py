@@ -8,7 +8,7 @@ from aiohttp import web
 
 from .. import errors
 from ..ids.translator import IdError
-from ..proxy import FANOUT_PAGE_SIZE, Exchange, _positive_int, _truthy, json_response, read_json_body
+from ..proxy import FANOUT_PAGE_SIZE, Exchange, _positive_int, _truthy, json_response, read_json_body, v4_pagination
 from ..translate.plan import Context
 
 REQUIRED_ON_CREATE = ("first_name", "last_name", "email", "client_id")  # v4 CreateContactRequest
@@ -52,18 +52,12 @@ async def list_contacts(exchange: Exchange) -> web.StreamResponse:
     if query.get("updated_at", "").strip().isdigit():
         contacts = [c for c in contacts if int(c.get("updated_at") or 0) >= int(query["updated_at"])]
     contacts.sort(key=lambda c: int(c.get("created_at") or 0), reverse=True)  # v4: created_at desc
-    per_page, page = _positive_int(query.get("per_page"), exchange.plans.mappings.settings.default_page_size), _positive_int(query.get("page"), 1)
+    per_page = _positive_int(query.get("per_page"), exchange.plans.mappings.settings.default_page_size)
+    page = _positive_int(query.get("page"), 1)
     rows = contacts[(page - 1) * per_page: page * per_page]
-    total_pages = -(-len(contacts) // per_page)
-    base = f"{exchange.request.scheme}://{exchange.request.host}{exchange.request.path}"
-    links = {}
-    if page > 1:
-        links["previous"] = f"{base}?page={page - 1}"
-    if page < total_pages:
-        links["next"] = f"{base}?page={page + 1}"
-    return json_response(200, {"data": [to_v4(exchange, c) for c in rows], "meta": {"pagination": {
-        "total": len(contacts), "count": len(rows), "per_page": per_page, "current_page": page,
-        "total_pages": total_pages, "links": links or []}}})
+    meta = v4_pagination(exchange, total=len(contacts), count=len(rows), per_page=per_page, current_page=page,
+                         total_pages=-(-len(contacts) // per_page))
+    return json_response(200, {"data": [to_v4(exchange, c) for c in rows], "meta": {"pagination": meta}})
 
 
 async def show_contact(exchange: Exchange) -> web.StreamResponse:
