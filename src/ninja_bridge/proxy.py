@@ -310,6 +310,20 @@ async def fan_out(exchange: Exchange, plan: EntityPlan, rows: list[dict], tree: 
     await asyncio.gather(*(fetch(row, name, include, sub) for row in rows for name, include, sub in fanouts))
 
 
+def v5_id_or_404(exchange: Exchange, kind: str, raw: object) -> str:
+    """The v5 id of a v4 id given in a path or body, or v4's "record does not exist"."""
+    try:
+        return exchange.ids.to_v5(kind, int(str(raw)))
+    except (ValueError, IdError):
+        raise errors.record_not_found() from None
+
+
+async def list_all(exchange: Exchange, path: str) -> list[dict]:
+    """Every row of a v5 list, in v5's largest page (for answers v4 computed over a whole table)."""
+    body = await exchange.call("GET", path, query=[("per_page", str(FANOUT_PAGE_SIZE))])
+    return [row for row in body.get("data") or () if isinstance(row, dict)]
+
+
 STREAM_CHUNK = 64 * 1024
 
 

@@ -7,33 +7,21 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import errors
-from ..ids.translator import IdError
-from ..proxy import FANOUT_PAGE_SIZE, Exchange, _positive_int, _truthy, json_response, read_json_body, v4_pagination
+from ..proxy import (Exchange, _positive_int, _truthy, json_response, list_all, read_json_body, v4_pagination,
+                     v5_id_or_404)
 from ..translate.plan import Context
 
 REQUIRED_ON_CREATE = ("first_name", "last_name", "email", "client_id")  # v4 CreateContactRequest
 REQUIRED_ON_UPDATE = ("first_name", "last_name", "email")  # v4 UpdateContactRequest
 
 
-async def all_clients(exchange: Exchange) -> list[dict]:
-    body = await exchange.call("GET", "clients", query=[("per_page", str(FANOUT_PAGE_SIZE))])
-    return [row for row in body.get("data") or () if isinstance(row, dict)]
-
-
 def to_v4(exchange: Exchange, contact: dict) -> dict:
     return exchange.plans["contact"].to_v4(contact, {}, Context(ids=exchange.ids))
 
 
-def _v5_id(exchange: Exchange, kind: str, raw: object) -> str:
-    try:
-        return exchange.ids.to_v5(kind, int(str(raw)))
-    except (ValueError, IdError):
-        raise errors.record_not_found() from None
-
-
 async def find(exchange: Exchange) -> tuple[dict, dict]:
-    wanted = _v5_id(exchange, "contact", exchange.request.match_info["id"])
-    for client in await all_clients(exchange):
+    wanted = v5_id_or_404(exchange, "contact", exchange.request.match_info["id"])
+    for client in await list_all(exchange, "clients"):
         for contact in client.get("contacts") or ():
             if contact.get("id") == wanted:
                 return client, contact
@@ -42,9 +30,9 @@ async def find(exchange: Exchange) -> tuple[dict, dict]:
 
 async def list_contacts(exchange: Exchange) -> web.StreamResponse:
     query = exchange.request.query
-    clients = await all_clients(exchange)
+    clients = await list_all(exchange, "clients")
     if "client_id" in query:
-        wanted = _v5_id(exchange, "client", query["client_id"])
+        wanted = v5_id_or_404(exchange, "client", query["client_id"])
         clients = [c for c in clients if c.get("id") == wanted]
     contacts = [contact for client in clients for contact in client.get("contacts") or ()]
     if _truthy(query.get("filter_active")):
@@ -82,7 +70,7 @@ async def save_contacts(exchange: Exchange, client: dict, contacts: list[dict]) 
 async def create_contact(exchange: Exchange) -> web.StreamResponse:
     body = await read_json_body(exchange.request)
     _require(body, REQUIRED_ON_CREATE)
-    client_id = _v5_id(exchange, "client", body["client_id"])
+    client_id = v5_id_or_404(exchange, "client", body["client_id"])
     client = (await exchange.call("GET", f"clients/{client_id}")).get("data") or {}
     new = exchange.plans["contact"].to_v5({k: v for k, v in body.items() if k not in ("id", "client_id")})
     before = {c.get("id") for c in client.get("contacts") or ()}

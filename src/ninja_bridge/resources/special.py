@@ -17,8 +17,8 @@ from aiohttp import ClientResponse, web
 
 from .. import errors
 from . import contacts
-from ..ids.translator import IdError
-from ..proxy import FANOUT_PAGE_SIZE, Exchange, _truthy, fan_out, json_response, read_json_body, stream_from_v5
+from ..proxy import (Exchange, _truthy, fan_out, json_response, list_all, read_json_body, stream_from_v5,
+                     v5_id_or_404)
 from ..translate.plan import Context, parse_includes
 
 Handler = Callable[[Exchange], Awaitable[web.StreamResponse]]
@@ -172,11 +172,6 @@ async def update_account(exchange: Exchange) -> web.StreamResponse:
 
 # -- dashboard -----------------------------------------------------------------------------------
 
-async def _all(exchange: Exchange, path: str) -> list[dict]:
-    body = await exchange.call("GET", path, query=[("per_page", str(FANOUT_PAGE_SIZE))])
-    return [row for row in body.get("data") or () if isinstance(row, dict)]
-
-
 async def activities(exchange: Exchange) -> list[dict]:
     """The latest 100 activities; a v5 without the activities list gives none (not an error)."""
     body = await exchange.fetch_json("activities", query=[("rows", "100")])  # v5 ActivityController takes `rows`
@@ -201,7 +196,7 @@ async def dashboard(exchange: Exchange) -> web.StreamResponse:
     if _truthy(exchange.request.query.get("only_activity")):
         return json_response(200, {"data": {"id": 1, "activities": await activities(exchange)}})
     invoices, payments, clients, company, recent = await asyncio.gather(
-        _all(exchange, "invoices"), _all(exchange, "payments"), _all(exchange, "clients"),
+        list_all(exchange, "invoices"), list_all(exchange, "payments"), list_all(exchange, "clients"),
         current_company(exchange), activities(exchange))
     live_invoices = [i for i in invoices if not i.get("is_deleted")]
     sent = [i for i in live_invoices if str(i.get("status_id", "1")) not in ("1", "5", "6")]
@@ -229,11 +224,7 @@ async def dashboard(exchange: Exchange) -> web.StreamResponse:
 
 async def stream_document(exchange: Exchange) -> web.StreamResponse:
     """v4 GET /documents/{id} answered the file itself, with the document's mime type."""
-    raw_id = exchange.request.match_info["id"]
-    try:
-        v5_id = exchange.ids.to_v5("document", int(raw_id))
-    except (ValueError, IdError):
-        raise errors.record_not_found() from None
+    v5_id = v5_id_or_404(exchange, "document", exchange.request.match_info["id"])
 
     def headers_for(upstream: ClientResponse) -> dict[str, str]:
         disposition = upstream.headers.get("Content-Disposition", "")
@@ -253,7 +244,7 @@ def _filename(disposition: str) -> str:
 async def delete_payment_term(exchange: Exchange) -> web.StreamResponse:
     """v4 DELETE /payment_terms/{num_days}: the term is named by its days, not an id."""
     days = exchange.request.match_info["num_days"]
-    terms = await _all(exchange, "payment_terms")
+    terms = await list_all(exchange, "payment_terms")
     match = next((t for t in terms if not t.get("is_deleted") and days.isdigit()
                   and int(_number(t.get("num_days"))) == int(days)), None)
     if match is None:
@@ -265,12 +256,8 @@ async def delete_payment_term(exchange: Exchange) -> web.StreamResponse:
 
 async def show_user(exchange: Exchange) -> web.StreamResponse:
     """v5 asks for the password on GET users/{user} but not on the list: the user is found there."""
-    raw_id = exchange.request.match_info["id"]
-    try:
-        v5_id = exchange.ids.to_v5("user", int(raw_id))
-    except (ValueError, IdError):
-        raise errors.record_not_found() from None
-    user = next((row for row in await _all(exchange, "users") if row.get("id") == v5_id), None)
+    v5_id = v5_id_or_404(exchange, "user", exchange.request.match_info["id"])
+    user = next((row for row in await list_all(exchange, "users") if row.get("id") == v5_id), None)
     if user is None:
         raise errors.record_not_found()
     return json_response(200, {"data": exchange.plans["user"].to_v4(user, {}, _context(exchange))})
