@@ -179,3 +179,11 @@ def test_mapped_lookups_never_touch_the_hashids_codec(codec):
         assert ids.to_v4("client", v5_id) == n
         assert ids.to_v5("client", n) == v5_id
         assert ids.locate("client", n) == ("client", v5_id)
+
+
+def test_v4_rows_without_an_id_are_reported_not_dropped_silently():
+    from ninja_bridge.idmap.build import Links, detail_lines, match_kind
+
+    report = match_kind("tax_rate", [{"id": None, "name": "VAT", "rate": 20}], [], Links())
+    assert report.v4_without_id == 1 and report.as_dict()["v4_without_id"] == 1
+    assert detail_lines([report]) == ["tax_rate: 1 v4 record(s) without a usable id were left out"]

@@ -44,9 +44,6 @@ class Upstream:
                                                    sock_connect=settings.upstream_connect_timeout)
         self.base = settings.upstream_base
         self.retries = settings.upstream_retries
-        self.total_timeout = settings.upstream_total_timeout
-        self.connect_timeout = settings.upstream_connect_timeout
-        self.read_timeout = settings.upstream_read_timeout
         self.timeout = aiohttp.ClientTimeout(
             total=settings.upstream_total_timeout,
             sock_connect=settings.upstream_connect_timeout,
@@ -58,9 +55,7 @@ class Upstream:
     async def start(self) -> None:
         connector = aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=30)
         self._session = aiohttp.ClientSession(
-            connector=connector, timeout=self.timeout, json_serialize=lambda v: orjson.dumps(v).decode(),
-            auto_decompress=True,
-        )
+            connector=connector, timeout=self.timeout)  # bodies go out already encoded (orjson)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -113,10 +108,10 @@ class Upstream:
     def _timeout(self, exc: BaseException) -> errors.V4Error:
         """The 504 naming the bound that was hit: connect, read (between bytes) or total."""
         if isinstance(exc, aiohttp.ConnectionTimeoutError):
-            return errors.upstream_timeout(self.connect_timeout, "accept a connection")
+            return errors.upstream_timeout(self.timeout.sock_connect, "accept a connection")
         if isinstance(exc, aiohttp.SocketTimeoutError):
-            return errors.upstream_timeout(self.read_timeout, "send anything")
-        return errors.upstream_timeout(self.total_timeout)
+            return errors.upstream_timeout(self.timeout.sock_read, "send anything")
+        return errors.upstream_timeout(self.timeout.total)
 
     def _count_error(self, kind: str) -> None:
         if self.metrics is not None:

@@ -163,7 +163,7 @@ class EntityReport:
 
     def as_dict(self) -> dict:
         return {
-            "kind": self.kind, "matched": len(self.matched),
+            "kind": self.kind, "matched": len(self.matched), "v4_without_id": self.v4_without_id,
             "unmatched_v4": [{"v4_id": i, "record": d} for i, d in self.unmatched_v4],
             "unmatched_v5": [{"v5_id": i, "record": d} for i, d in self.unmatched_v5],
             "ambiguous": [{"key": repr(a.key), "v4": [{"v4_id": i, "record": d} for i, d in a.v4],
@@ -260,4 +260,6 @@ def detail_lines(reports: list[EntityReport]) -> list[str]:
             fours = "; ".join(f"v4 {i} ({d})" for i, d in a.v4)
             fives = "; ".join(f"v5 {i} ({d})" for i, d in a.v5)
             lines.append(f"{r.kind}: ambiguous, not mapped: {fours} <-> {fives}")
+        if r.v4_without_id:
+            lines.append(f"{r.kind}: {r.v4_without_id} v4 record(s) without a usable id were left out")
     return lines
