@@ -31,16 +31,16 @@ class TaskProxy(ResourceProxy):
         raw_id = v4_body.get("id") or v4_body.get("public_id")
         tree = self.includes(exchange.request)
         path = self.record_path(exchange, str(raw_id)) if raw_id else None
-        log: list[list] = []
-        if path is not None:
-            current = await exchange.call("GET", path)
-            log = parse_v5_time_log((current.get("data") or {}).get("time_log"))
         v5_body = await self.v5_body(exchange, "update" if path else "create")
         v5_body.pop("id", None)
         v5_body.pop("public_id", None)
-        if "time_log" in v5_body:
-            log = parse_v5_time_log(v5_body["time_log"])
         if action in ("start", "resume", "stop"):
+            log: list[list] = []
+            if "time_log" in v5_body:
+                log = parse_v5_time_log(v5_body["time_log"])
+            elif path is not None:  # the task's own log, read only when a timer needs it
+                current = await exchange.call("GET", path)
+                log = parse_v5_time_log((current.get("data") or {}).get("time_log"))
             v5_body["time_log"] = json.dumps(apply_timer(action, log, now()), separators=(",", ":"))
         if path is None:
             body = await exchange.call("POST", self.spec.v5_path, query=self.include_query(tree), body=v5_body)
